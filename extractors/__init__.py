@@ -1,0 +1,9 @@
+"""Pure extraction: page bytes → medical-insurance payment facts (see ../shared/FACTS.md).
+
+Nothing here does I/O, reads the clock or knows about storage, crawling or
+alerts; the same call serves Scrapy, ``yibao extract`` and the tests.
+"""
+from .extract import EXTRACTOR_VERSION, extract_facts
+from .vocab import CORE_METRICS, METRICS, SCHEMES, Fact
+
+__all__ = ["EXTRACTOR_VERSION", "CORE_METRICS", "METRICS", "SCHEMES", "Fact", "extract_facts"]

@@ -1,0 +1,203 @@
+"""Page → facts: the one entry point every caller uses (Scrapy, the CLI, tests).
+
+A pure function of (bytes, URL, observation time, region hint): no I/O, no
+clock, no database. The stages are decode → main content → sentences with
+context → metric grammars (``metrics.REGISTRY``) → page context fills scheme,
+year and region → duplicates folded.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+from typing import Iterable
+
+from .content import Document, document_of
+from .decode import decode_body
+from .grammar import Candidate, year_in, year_near
+from .metrics import PAGE_RULES, REGISTRY
+from .regions import page_region, region_named
+from .sentences import Sentence, sentences_of
+from .vocab import Fact
+
+#: Bump when a change to the extractors can change what they return for a
+#: stored page: the pipeline re-extracts stored snapshots read by older versions.
+EXTRACTOR_VERSION = 1
+
+MEDICAL_PAGE = re.compile(r"医保|医疗保险|医疗保障|医疗险|合作医疗|新农合|长期护理|大额医疗|职工医保|居民医保|医疗费")
+SCHEME_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("flexible", re.compile(r"灵活就业|个体工商户|个体户|自由职业|以个人身份|个人身份参|无雇工|个人参保")),
+    ("resident", re.compile(r"城乡居民|居民医保|居民基本医疗|居民医疗保险|新农合|新型农村合作医疗|合作医疗|城镇居民|参保居民|"
+                            r"居民参保|学生|儿童|未成年|居民个人|农村居民|一老一小")),
+    ("employee", re.compile(r"职工(?!医保|基本医疗保险|医疗保险|基本医保|大额)|用人单位|单位缴|单位和个人|在职|职保|企业|员工|单位")),
+)
+# 职工医保 is the insurance flexible workers join too: employee only when nothing else says.
+WEAK_EMPLOYEE = re.compile(r"职工医保|职工基本医疗保险|职工医疗保险|职工基本医保")
+RESIDENT_METRICS = frozenset({"contribution", "subsidy", "funding", "assistance"})
+MULTI_QUALIFIER = frozenset({"rate", "base_tier_pct", "surcharge", "assistance", "contribution"})
+
+
+def schemes_in(text: str) -> list[tuple[int, str]]:
+    """(position, scheme) of every scheme cue; 灵活就业 people pay 职工医保, so it silences employee cues."""
+    found = [(m.start(), name) for name, rx in SCHEME_CUES for m in rx.finditer(text)]
+    if any(name == "flexible" for _, name in found):
+        found = [f for f in found if f[1] != "employee"]
+    return sorted(found)
+
+
+def scheme_at(text: str, pos: int) -> str | None:
+    found = schemes_in(text)
+    before = [name for p, name in found if p < pos]
+    if before:
+        return before[-1]
+    after = [name for p, name in found if p >= pos]
+    return after[0] if after else None
+
+
+def sole_scheme(text: str) -> str | None:
+    """The scheme a heading or title names, when it names only one (潍坊灵活就业医保居民医保缴费 names two)."""
+    names = {name for _, name in schemes_in(text)}
+    return names.pop() if len(names) == 1 else None
+
+
+def dominant_scheme(doc: Document) -> str | None:
+    counts = Counter(name for _, name in schemes_in(doc.text))
+    if not counts:
+        return None
+    (top, n), *rest = counts.most_common()
+    return top if not rest or n > rest[0][1] else None
+
+
+class PageContext:
+    """What the whole page says, consulted when a sentence does not say it."""
+
+    def __init__(self, doc: Document, region_hint: str | None, province_hint: str | None) -> None:
+        self.doc = doc
+        self.title = doc.title
+        self.dominant = dominant_scheme(doc)
+        hinted = region_named(region_hint)
+        if region_hint:
+            self.region: str | None = hinted.name if hinted else region_hint
+            self.province = province_hint or (hinted.province if hinted else None)
+        else:
+            lines = [doc.title, *[b.text for b in doc.blocks[:2]], doc.site_name or "", *doc.publisher]
+            found = page_region(line for line in lines if line)
+            self.region = found.name if found else None
+            self.province = found.province if found else province_hint
+
+    def scheme(self, cand: Candidate) -> str | None:
+        if cand.scheme_fixed or cand.scheme:
+            return cand.scheme
+        sent = cand.sentence
+        found = scheme_at(sent.norm, cand.pos)
+        for text in sent.context:
+            if found:
+                break
+            found = sole_scheme(text)
+        found = found or self.dominant
+        if found is None and any(WEAK_EMPLOYEE.search(t) for t in (sent.norm, *sent.context)):
+            found = "employee"
+        if cand.metric in RESIDENT_METRICS and found != "resident":
+            return "resident"
+        return found
+
+    def year(self, cand: Candidate) -> int | None:
+        if cand.year_fixed:
+            return cand.year
+        if cand.year is not None:
+            return cand.year
+        sent = cand.sentence
+        found = year_near(sent.norm, cand.pos)
+        for text in sent.context:
+            if found is not None:
+                break
+            found = year_in(text)
+        return found
+
+
+def _fact(cand: Candidate, page: PageContext) -> Fact:
+    return Fact(
+        metric=cand.metric, value=cand.value, unit=cand.unit, scheme=page.scheme(cand), year=page.year(cand),
+        qualifier=cand.qualifier, evidence=cand.sentence.raw, region=cand.region or page.region,
+        province=page.province,
+    )
+
+
+def fold_duplicates(facts: Iterable[Fact]) -> list[Fact]:
+    """One fact per figure: a page that restates a figure states it once.
+
+    Rates and other multi-option metrics keep one fact per distinct
+    qualifier (options are different figures); a bare mention of a value
+    that also appears with a qualifier is the same figure.
+    """
+    facts = list(facts)
+    dated = {(f.metric, f.scheme, str(f.value), f.region) for f in facts if f.year is not None}
+    # a restatement without a year of a figure the page dates elsewhere is that figure
+    facts = [f for f in facts if f.year is not None or (f.metric, f.scheme, str(f.value), f.region) not in dated]
+    groups: dict[tuple[object, ...], list[Fact]] = {}
+    for f in facts:
+        groups.setdefault((f.metric, f.scheme, f.year, str(f.value), f.region), []).append(f)
+    out: list[Fact] = []
+    for group in groups.values():
+        qualified = [f for f in group if f.qualifier]
+        if group[0].metric in MULTI_QUALIFIER and qualified:
+            seen: set[str] = set()
+            for f in qualified:
+                if f.qualifier not in seen:
+                    seen.add(f.qualifier or "")
+                    out.append(f)
+        else:
+            out.append(qualified[0] if qualified else group[0])
+    return out
+
+
+def candidates_of(sentences: Iterable[Sentence]) -> list[Candidate]:
+    found: list[Candidate] = []
+    for sent in sentences:
+        for grammar in REGISTRY.values():
+            found.extend(grammar(sent))
+    return found
+
+
+def facts_of_document(doc: Document, region_hint: str | None = None, province_hint: str | None = None) -> list[Fact]:
+    if not MEDICAL_PAGE.search(doc.text) and not MEDICAL_PAGE.search(doc.title):
+        return []
+    page = PageContext(doc, region_hint, province_hint)
+    cands = candidates_of(sentences_of(doc))
+    for rule in PAGE_RULES:
+        cands = rule(cands)
+    return fold_duplicates(_fact(c, page) for c in _claimed_once(cands))
+
+
+def _claimed_once(cands: list[Candidate]) -> list[Candidate]:
+    """A figure is read by one grammar: the first in registry order that claimed its position."""
+    taken: set[tuple[int, int]] = set()
+    out = []
+    for c in cands:
+        spot = (c.sentence.index, c.pos)
+        if spot in taken and c.metric != "phone":
+            continue
+        taken.add(spot)
+        out.append(c)
+    return out
+
+
+def extract_facts(
+    body: bytes | str,
+    url: str | None = None,
+    observed_at: datetime | None = None,
+    region_hint: str | None = None,
+    province_hint: str | None = None,
+    content_type: str | None = None,
+    is_html: bool | None = None,
+) -> list[Fact]:
+    """Every medical-insurance payment fact the page's main content states.
+
+    ``observed_at`` is accepted so callers pass what they know; the grammar
+    never reads the clock, so the same page gives the same facts tomorrow.
+    """
+    text = decode_body(body, content_type).text if isinstance(body, bytes) else body
+    if is_html is None and content_type:
+        is_html = "html" in content_type.lower() or None
+    doc = document_of(text, url, is_html)
+    return facts_of_document(doc, region_hint, province_hint)

@@ -1,0 +1,158 @@
+"""Fixed yuan amounts: contribution, subsidy, funding, assistance and surcharge.
+
+The resident scheme is priced in fixed amounts — 个人缴费标准每人每年400元,
+财政补助不低于670元, 人均筹资标准不低于1070元, 低保对象按每人200元标准予以资助 —
+and employee insurance adds fixed surcharges (长期护理保险每月4元, 大额医疗每年
+150元). The cue nearest before the amount names the metric; reimbursement,
+benefit and birth-subsidy amounts are paid out and are not these.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..grammar import BENEFIT, Candidate, any_of, clause_bounds, comparison_before, number
+from ..scope import in_scope
+from ..sentences import Sentence
+
+AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:元|(?=/年|/月|/人))")
+SURCHARGES = (
+    (any_of("长期护理", "长护", "护理保险"), "长期护理保险", "CNY/month"),
+    (any_of("大额医疗", "大额医保", "大额补充", "大额", "大病保险", "大病医疗", "补充医疗", "职工大额"), "大额医疗保险",
+     "CNY/year"),
+)
+CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("assistance", any_of("资助", "代缴", "定额补助")),
+    ("subsidy", any_of("财政补助", "财政补贴", "政府补助", "政府补贴", "各级财政", "财政", "补助标准")),
+    ("funding", any_of("筹资标准", "筹资水平", "人均筹资", "总筹资", "筹资")),
+    ("contribution", any_of("个人缴费", "个人缴纳", "个人缴", "缴费标准", "居民个人", "成年居民", "成年人",
+                            "学生", "儿童", "未成年", "老年", "大学生", "中小学", "个人应缴", "个人需缴")),
+)
+# Only when no cue above is in the clause: 居民医保每人每年缴纳380元.
+WEAK_CONTRIBUTION = any_of("缴纳", "缴费", "缴交", "交纳", "应缴", "需缴")
+AFTER_ASSISTANCE = re.compile(r"^[^,，;；。]{0,10}资助")
+NOT_AN_AMOUNT = any_of("提高", "增加", "新增", "上涨", "增长", "下降", "减少", "降低", "补缴", "滞纳", "罚款", "利息",
+                       "差额", "工资", "收入", "基数", "起付", "报销", "支付", "限额", "医疗费", "分娩", "生育补贴",
+                       "生育津贴", "营养", "一次性", "奖励", "住院", "门诊", "待遇")
+RANGES = {"contribution": (30, 3000), "subsidy": (50, 3000), "funding": (100, 5000), "assistance": (10, 3000),
+          "surcharge": (1, 3000)}
+BOUND = re.compile(r"(不低于|不少于|不超过|最低|最高|最少|至少)\s*(?:每人每年|每人|每年)?\s*$")
+GROUP = re.compile(r"([^,，;；:：。]{2,24}?)(?:等|对象|人员)?(?:\s*[,，:：]|$)")
+PER_MONTH = re.compile(r"每月|/月|月缴|按月|每人每月|元/人/月|·月")
+PER_YEAR = re.compile(r"每年|/年|年缴|按年|每人每年|元/人/年|·年|/人/年|年度")
+
+
+SURCHARGE_WORDS = any_of("大额医疗费用补助", "大额医疗费用", "大额医疗补助", "长期护理保险", "长期护理", "长护险", "长护",
+                         "护理保险", "大额医疗", "大额", "大病保险", "大病", "补充医疗")
+AFTER_PAY = re.compile(r"^\s*(?:/年|/月)?\s*(?:的)?(?:标准)?\s*(?:缴纳|缴费|缴交|征收|收取)")
+
+
+def _period(text: str, start: int, end: int, default: str) -> str:
+    window = text[max(0, start - 8):start] + text[end:end + 6]
+    month, year = PER_MONTH.search(window), PER_YEAR.search(window)
+    if month and year:
+        return "CNY/month" if month.start() > year.start() else "CNY/year"
+    return "CNY/month" if month else "CNY/year" if year else default
+
+
+def _last(rx: re.Pattern[str], text: str) -> int:
+    end = -1
+    for m in rx.finditer(text):
+        end = m.end()
+    return end
+
+
+def _assistance_group(text: str, label: str, sent: Sentence) -> str | None:
+    m = re.search(r"(?:对象|人员)?[:：]?\s*([^,，;；:：。]{2,30}?等?)\s*[,，](?=[^,，;；。]*资助)", text)
+    group = m.group(1) if m else None
+    if group is None:
+        m = re.search(r"([^,，;；:：。]{2,20}?)(?:按|每人|参加)", label)
+        group = m.group(1) if m else None
+    if group and "定额" in text and "定额" not in group:
+        group += "定额资助"
+    return group
+
+
+def _surcharge(label: str) -> tuple[str, str] | None:
+    best: tuple[int, str, str] | None = None
+    for rx, name, unit in SURCHARGES:
+        end = _last(rx, label)
+        if end >= 0 and (best is None or end > best[0]):
+            best = (end, name, unit)
+    return (best[1], best[2]) if best else None
+
+
+def _surcharge_of(text: str, start: int, end: int, prev_start: int) -> tuple[str, str] | None:
+    """The surcharge an amount prices: named just before it (长护4元, 缴纳大额医疗费用补助，每人每年120元)
+    or right after a paying verb (按每人每年180元的标准缴纳大额医疗费用补助)."""
+    before = text[max(prev_start, start - 24):start]
+    found = _surcharge(before)
+    if found and _last(SURCHARGE_WORDS, before) > _last(NOT_AN_AMOUNT, before):
+        return found
+    _, clause_end = clause_bounds(text, start)
+    after = text[end:clause_end]
+    m = AFTER_PAY.match(after)
+    if m and SURCHARGE_WORDS.search(after[m.end():m.end() + 8]):
+        return _surcharge(after[m.end():m.end() + 12])
+    return None
+
+
+def sent_scheme_hint(sent: Sentence) -> str | None:
+    """A fixed yuan amount paid by an employee or flexible worker is not a resident contribution."""
+    if re.search(r"灵活就业|职工|单位|个体", sent.norm):
+        return "employee"
+    return None
+
+
+def extract(sent: Sentence) -> Iterator[Candidate]:
+    text = sent.norm
+    if "元" not in text and "/年" not in text:
+        return
+    prev_end = prev_start = 0
+    for m in AMOUNT.finditer(text):
+        start, end = m.start(), m.end()
+        clause_start, _ = clause_bounds(text, start)
+        label = text[max(clause_start, prev_end):start]
+        wide = text[clause_start:start]
+        prev_end = end
+        if comparison_before(text, start) or not in_scope(sent, start):
+            continue
+        value = float(m.group(1))
+        scan = wide if len(label) < 2 else label
+        negative = _last(NOT_AN_AMOUNT, scan)
+        surcharge = _surcharge_of(text, start, end, prev_start)
+        prev_start = end
+        if surcharge:
+            name, unit = surcharge
+            lo, hi = RANGES["surcharge"]
+            if lo <= value <= hi and not re.search(r"待遇|支付|报销|床日|每日|/天|每天", scan + text[end:end + 4]):
+                yield Candidate("surcharge", number(m.group(1)), _period(text, start, end, unit), sent, start,
+                                qualifier=name)
+            continue
+        metric = None
+        cue_end = -1
+        for name, rx in CUES:
+            end_of = _last(rx, scan)
+            if end_of > cue_end:
+                metric, cue_end = name, end_of
+        if AFTER_ASSISTANCE.match(text[end:]):
+            metric, cue_end = "assistance", len(scan)
+        elif metric is None and _last(WEAK_CONTRIBUTION, scan) >= 0 and sent_scheme_hint(sent) != "employee":
+            metric, cue_end = "contribution", _last(WEAK_CONTRIBUTION, scan)
+        if metric is None or cue_end < negative:
+            continue
+        if metric != "assistance" and _last(BENEFIT, scan) > cue_end:
+            continue
+        lo, hi = RANGES[metric]
+        if not lo <= value <= hi:
+            continue
+        if metric == "contribution" and _period(text, start, end, "CNY/year") != "CNY/year":
+            continue
+        bound = BOUND.search(text[:start])
+        qualifier: str | None = None
+        if bound:
+            qualifier = "不低于" if bound.group(1) in ("不低于", "不少于", "最低", "最少", "至少") else "不超过"
+        if metric == "assistance":
+            qualifier = _assistance_group(text, label, sent)
+        yield Candidate(metric, number(m.group(1)), "CNY/year", sent, start, qualifier=qualifier,
+                        scheme="resident" if metric != "contribution" else None)

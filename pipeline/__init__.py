@@ -1,0 +1,1 @@
+"""Composition root: CLI, config, stages, diff, exports and the scheduler daemon."""

@@ -1,0 +1,434 @@
+"""The stages of one run and their transaction boundaries.
+
+crawl    — one transaction per fetch: the fetch log, the page's validators,
+           a new body and snapshot when the content changed, and the
+           removal count of figures the unchanged page still lacks.
+extract  — one transaction per snapshot not yet read by this extractor
+           version: fact versions + change events + outbox rows together,
+           so a crash loses or duplicates none of them.
+conflict — after all pages: disagreements between sources, once each.
+health   — sources failing N runs in a row raise one notice; recovery one more.
+deliver  — pending outbox rows, one message per batch; a row is marked
+           sent only after the channel confirmed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts import Change, DeliveryFailed, HealthNotice, Notice, make_channel
+from crawler import CrawlSource, FetchResult, Validators, crawl, polite_settings
+from extractors import EXTRACTOR_VERSION, extract_facts
+from extractors.blocked import wall_reason
+from extractors.decode import decode_body
+from storage import repo
+from storage.db import transaction
+from storage.models import ChangeEvent, Delivery, FactKey, Page, Snapshot, Source, Statement
+
+from .config import AlertBase, AppriseAlert, Config, EmailAlert, FileAlert, SourceConfig, WebhookAlert
+from .diff import (DiffSettings, Identity, Op, SnapshotContext, Stored, conflicts, diff_snapshot, missing_op,
+                   observations)
+from .routing import batch_for, matches
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+BASE_BACKOFF = timedelta(minutes=1)
+HEALTH_FAILURES = 3
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(dt: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class RunCounts:
+    fetched: int = 0
+    changed_pages: int = 0
+    unchanged_pages: int = 0
+    failed_fetches: int = 0
+    extracted: int = 0
+    extract_errors: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+    notified: int = 0
+    delivered: int = 0
+    delivery_failures: int = 0
+    failed_sources: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"fetched": self.fetched, "changed_pages": self.changed_pages, "unchanged_pages": self.unchanged_pages,
+                "failed_fetches": self.failed_fetches, "extracted": self.extracted,
+                "extract_errors": self.extract_errors, "events": dict(self.events), "notified": self.notified,
+                "delivered": self.delivered, "delivery_failures": self.delivery_failures,
+                "failed_sources": sorted(self.failed_sources)}
+
+
+def diff_settings(config: Config) -> DiffSettings:
+    d = config.diff
+    return DiffSettings(d.removed_after, d.flip_versions, d.flip_window_days, d.notify_extractor_changes)
+
+
+def crawl_source(src: SourceConfig) -> CrawlSource:
+    overrides: dict[str, Any] = {}
+    if src.obey_robots is not None:
+        overrides["obey_robots"] = src.obey_robots
+    if src.download_timeout is not None:
+        overrides["download_timeout"] = src.download_timeout
+    if src.max_size_mb is not None:
+        overrides["download_maxsize"] = int(src.max_size_mb * 1024 * 1024)
+    if src.retries is not None:
+        overrides["retries"] = src.retries
+    if src.user_agent:
+        overrides["user_agent"] = src.user_agent
+    return CrawlSource(src.id, src.url, src.kind, src.follow, src.max_articles, overrides)
+
+
+def scrapy_settings(config: Config) -> dict[str, Any]:
+    c = config.crawl
+    return polite_settings(
+        c.user_agent, c.contact,
+        ROBOTSTXT_OBEY=c.obey_robots, CONCURRENT_REQUESTS_PER_DOMAIN=c.concurrency_per_host,
+        CONCURRENT_REQUESTS=c.concurrency, DOWNLOAD_DELAY=c.download_delay, AUTOTHROTTLE_ENABLED=c.autothrottle,
+        DOWNLOAD_TIMEOUT=c.download_timeout, DOWNLOAD_MAXSIZE=int(c.max_size_mb * 1024 * 1024),
+        RETRY_TIMES=c.retries,
+    )
+
+
+class Pipeline:
+    def __init__(self, config: Config, factory: sessionmaker[Session], run_id: int,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.started_at = clock()
+        self.factory = factory
+        self.run_id = run_id
+        self.clock = clock
+        self.counts = RunCounts()
+        self.settings = diff_settings(config)
+        self.sources = {s.id: s for s in config.source}
+        self.channels = config.channels()
+        self.source_ok: dict[str, bool] = {}
+        self.source_error: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ sync
+
+    def sync_sources(self, only: list[SourceConfig]) -> None:
+        with transaction(self.factory) as s:
+            for src in only:
+                repo.upsert_source(s, src.id, src.url, src.kind, src.region, src.province, self.clock())
+
+    # ------------------------------------------------------------------ crawl
+
+    def crawl(self, sources: list[SourceConfig]) -> None:
+        with transaction(self.factory) as s:
+            known = {url: Validators(etag, lm) for url, (etag, lm) in repo.validators(s).items()}
+        outcome = crawl([crawl_source(src) for src in sources], known, self.on_fetch, scrapy_settings(self.config))
+        if outcome.callback_error is not None:
+            raise outcome.callback_error
+        for src in sources:
+            if src.id not in self.source_ok:
+                self.source_ok[src.id] = False
+                self.source_error.setdefault(src.id, "no response (the crawl did not reach this source)")
+
+    def on_fetch(self, result: FetchResult) -> None:
+        """Store one fetch in one transaction; a 304 or an identical body stores no body."""
+        self.counts.fetched += 1
+        outcome, error = result.outcome, result.error
+        if outcome == "ok" and result.body is not None:
+            text = decode_body(result.body, result.content_type).text
+            reason = wall_reason(text, None) if result.role != "listing" else None
+            if reason:
+                outcome, error = "blocked", f"the server sent {reason}, not the page"
+        at = result.fetched_at or self.clock()
+        with transaction(self.factory) as s:
+            stored_outcome = outcome
+            if outcome in ("ok", "not_modified"):
+                page, snap = repo.observe_page(s, repo.PageFetch(
+                    result.source_id, result.url, result.status, result.etag, result.last_modified,
+                    result.content_type, result.body if outcome == "ok" else None, at, self.run_id,
+                    self.started_at, result.role, result.rank))
+                if snap is None:
+                    stored_outcome = "not_modified" if outcome == "not_modified" else "unchanged"
+                    self.counts.unchanged_pages += 1
+                    self._count_missing(s, result.source_id, result.url, at)
+                else:
+                    stored_outcome = "new"
+                    self.counts.changed_pages += 1
+            else:
+                self.counts.failed_fetches += 1
+            repo.record_fetch(s, self.run_id, result.source_id, result.url, stored_outcome, result.status, error,
+                              result.elapsed_ms, at)
+        if result.role in ("page", "listing"):
+            self.source_ok[result.source_id] = outcome in ("ok", "not_modified")
+            if error:
+                self.source_error[result.source_id] = f"{result.url}: {error}"
+            if result.status in (404, 410):
+                self.source_error[result.source_id] = f"{result.url}: HTTP {result.status} (the page is gone)"
+
+    def _count_missing(self, s: Session, source_id: str, url: str, at: datetime) -> None:
+        """An unchanged page still lacks what it stopped stating: one more fetch toward `removed`."""
+        for st, fact in repo.statements_at(s, source_id, url):
+            if st.removed or st.missing_fetches == 0:
+                continue
+            stored = Stored(_identity(fact), repo.loads(st.value), st.url, _aware(st.url_first_seen_at),
+                            st.removed, st.missing_fetches)
+            op = missing_op(stored, self.settings, None)
+            self._apply(s, op, fact, st, source_id, url, None, at, "page")
+
+    # ------------------------------------------------------------------ extract
+
+    def extract_pending(self) -> None:
+        with transaction(self.factory) as s:
+            pending = repo.pending_snapshots(s, EXTRACTOR_VERSION)
+        for snapshot_id, read_by in pending:
+            cause = "page" if read_by is None else "extractor"
+            try:
+                with transaction(self.factory) as s:
+                    self.extract_snapshot(s, snapshot_id, cause)
+                self.counts.extracted += 1
+            except ExtractionFailed as exc:
+                self.counts.extract_errors += 1
+                log.error("snapshot %s: %s", snapshot_id, exc)
+                with transaction(self.factory) as s:
+                    repo.mark_extracted(s, snapshot_id, EXTRACTOR_VERSION, self.clock(), str(exc))
+
+    def extract_snapshot(self, s: Session, snapshot_id: int, cause: str) -> None:
+        snap = s.get(Snapshot, snapshot_id)
+        assert snap is not None
+        source = s.get(Source, snap.source_id)
+        page = s.get(Page, snap.page_id)
+        assert source is not None and page is not None
+        body = repo.body_bytes(s, snap.body_sha256)
+        try:
+            facts = extract_facts(body, url=snap.url, observed_at=snap.fetched_at, region_hint=source.region,
+                                  province_hint=source.province, content_type=snap.content_type)
+        except Exception as exc:  # noqa: BLE001 - an extractor bug must not stop the run
+            raise ExtractionFailed(f"{snap.url}: the extractor failed ({type(exc).__name__}: {exc})") from exc
+        now = self.clock()
+        observed = observations(facts, source.region)
+        rows = repo.statements_of(s, source.id)
+        stored = {fact.key: Stored(_identity(fact), repo.loads(st.value), st.url, _aware(st.url_first_seen_at),
+                                   st.removed, st.missing_fetches,
+                                   tuple(repo.recent_values(s, fact.id, source.id, self.settings.flip_versions)))
+                  for st, fact in rows}
+        by_key = {fact.key: (st, fact) for st, fact in rows}
+        prefixes = {k: (o.identity.earlier_years_prefix(), o.identity.year) for k, o in observed.items()
+                    if o.identity.year is not None and k not in stored}
+        ctx = SnapshotContext(
+            url=snap.url, url_first_seen_at=_aware(page.first_seen_at), now=now,
+            baselined=source.baseline_run_id is not None and source.baseline_run_id != self.run_id, cause=cause,
+            others=repo.other_statements(s, observed.keys(), source.id),
+            earlier_year=repo.earlier_year_values(s, prefixes), settings=self.settings,
+        )
+        for op in diff_snapshot(stored, observed, ctx):
+            st, fact = by_key.get(op.identity.key, (None, None))
+            if fact is None:
+                obs = op.observed
+                assert obs is not None
+                fact = repo.fact_key(s, op.identity.key, op.identity.region, obs.province, op.identity.scheme,
+                                     op.identity.metric, op.identity.qualifier_key, op.identity.year, obs.unit)
+            self._apply(s, op, fact, st, source.id, snap.url, snap.id, now, cause if ctx.baselined else "baseline",
+                        first_seen=_aware(page.first_seen_at))
+        if source.baseline_run_id is None:
+            source.baselined_at, source.baseline_run_id = now, self.run_id
+        repo.mark_extracted(s, snap.id, EXTRACTOR_VERSION, now)
+
+    def _apply(self, s: Session, op: Op, fact: FactKey, st: Statement | None, source_id: str, url: str,
+               snapshot_id: int | None, now: datetime, cause: str, first_seen: datetime | None = None) -> None:
+        obs = op.observed
+        if op.action in ("insert", "update", "touch", "keep") and obs is not None:
+            if st is None:
+                st = Statement(fact_id=fact.id, source_id=source_id, url=url, value=repo.dumps(obs.value),
+                               qualifier=obs.qualifier, evidence=obs.evidence, snapshot_id=snapshot_id,
+                               url_first_seen_at=first_seen or now, first_seen_at=now, last_seen_at=now,
+                               missing_fetches=0, removed=False)
+                s.add(st)
+            elif op.action in ("update", "insert"):
+                if repo.loads(st.value) != obs.value or st.removed:
+                    st.first_seen_at = now
+                st.value, st.qualifier, st.evidence = repo.dumps(obs.value), obs.qualifier, obs.evidence
+                st.url, st.snapshot_id, st.removed, st.missing_fetches = url, snapshot_id, False, 0
+                st.url_first_seen_at, st.last_seen_at = first_seen or st.url_first_seen_at, now
+            elif op.action == "touch":
+                st.last_seen_at, st.missing_fetches = now, 0
+                if st.url == url:
+                    st.evidence, st.qualifier, st.snapshot_id = obs.evidence, obs.qualifier, snapshot_id
+        elif op.action in ("missing", "remove") and st is not None:
+            st.missing_fetches = op.missing_fetches
+            if op.action == "remove":
+                st.removed = True
+        if op.version:
+            value = obs.value if obs is not None and op.action != "remove" else None
+            repo.add_version(s, fact.id, source_id, value, obs.qualifier if obs else None,
+                             obs.evidence if obs else "", url, snapshot_id, EXTRACTOR_VERSION, now, self.run_id, cause)
+        if op.event is not None:
+            evidence = obs.evidence if obs else (st.evidence if st else "")
+            qualifier = obs.qualifier if obs else (st.qualifier if st else None)
+            self._event(s, fact, source_id, op.event.kind, op.event.old, op.event.new, qualifier, url, evidence, now,
+                        "extractor" if cause == "extractor" else "page", op.event.notify, op.event.suppressed)
+
+    def _event(self, s: Session, fact: FactKey, source_id: str, kind: str, old: Any, new: Any,
+               qualifier: str | None, url: str, evidence: str, now: datetime, cause: str, notify: bool,
+               suppressed: str | None, uid: str | None = None) -> ChangeEvent:
+        event = repo.add_event(s, fact, source_id, kind, old, new, qualifier, url, evidence, now, self.run_id,
+                               cause, notify, suppressed, uid)
+        self.counts.events[kind] += 1
+        if notify:
+            self.counts.notified += 1
+            for name, alert in self.channels.items():
+                if matches(alert, event.region, event.province, event.scheme, event.metric, kind,
+                           event.old_value, event.new_value):
+                    repo.enqueue(s, name, batch_for(alert, name, self.run_id, event.uid), now, event_id=event.id)
+        return event
+
+    # ------------------------------------------------------------------ conflicts
+
+    def find_conflicts(self) -> None:
+        with transaction(self.factory) as s:
+            current = repo.current_statements(s)
+            if not current:
+                return
+            found = conflicts(current, set())
+            for c in found:
+                if repo.event_uid_exists(s, c.signature[:40]):
+                    continue
+                fact = s.scalar(_select_fact(c.key))
+                st = s.get(Statement, (fact.id, c.source_id)) if fact else None
+                if fact is None or st is None:
+                    continue
+                self._event(s, fact, c.source_id, "conflict", c.old, c.new, st.qualifier, st.url, st.evidence,
+                            self.clock(), "page", True, None, uid=c.signature[:40])
+
+    # ------------------------------------------------------------------ health
+
+    def update_health(self, sources: list[SourceConfig]) -> None:
+        now = self.clock()
+        with transaction(self.factory) as s:
+            for src in sources:
+                row = repo.health(s, src.id)
+                ok = self.source_ok.get(src.id, False)
+                row.last_run_id = self.run_id
+                if ok:
+                    if row.broken:
+                        self._health_notice(s, src, "recovered", row.consecutive_failures, None, now)
+                    row.consecutive_failures, row.broken, row.last_ok_at = 0, False, now
+                    row.last_status, row.last_error = "ok", None
+                    continue
+                self.counts.failed_sources.add(src.id)
+                row.consecutive_failures += 1
+                row.last_status, row.last_error = "failed", self.source_error.get(src.id)
+                gone = bool(row.last_error and "(the page is gone)" in row.last_error)
+                if not row.broken and (row.consecutive_failures >= HEALTH_FAILURES or gone):
+                    row.broken = True
+                    self._health_notice(s, src, "broken", row.consecutive_failures, row.last_error, now)
+
+    def _health_notice(self, s: Session, src: SourceConfig, state: str, failures: int, error: str | None,
+                       now: datetime) -> None:
+        notice = HealthNotice(src.id, src.url, state, failures, error, now.isoformat())
+        uid = f"health:{src.id}:{state}:{self.run_id}"
+        for name, alert in self.channels.items():
+            if alert.health:
+                repo.enqueue(s, name, f"{name}:run:{self.run_id}", now, notice_uid=uid, notice=notice.as_dict())
+
+    # ------------------------------------------------------------------ deliver
+
+    def deliver(self) -> None:
+        now = self.clock()
+        with transaction(self.factory) as s:
+            due = repo.due_deliveries(s, now, self.channels)
+            batches: dict[tuple[str, str], list[int]] = {}
+            for d in due:
+                batches.setdefault((d.channel, d.batch), []).append(d.id)
+        for (channel, batch), ids in batches.items():
+            self._deliver_batch(channel, batch, ids)
+
+    def _deliver_batch(self, channel: str, batch: str, ids: list[int]) -> None:
+        with transaction(self.factory) as s:
+            rows = [s.get(Delivery, i) for i in ids]
+            rows = [r for r in rows if r is not None and r.status == "pending"]
+            notice = build_notice(s, batch, rows)
+        try:
+            make_channel_for(self.channels[channel], channel).send(notice)
+        except DeliveryFailed as exc:
+            self.counts.delivery_failures += 1
+            log.warning("delivery %s via %s failed: %s", batch, channel, exc)
+            with transaction(self.factory) as s:
+                for i in ids:
+                    row = s.get(Delivery, i)
+                    if row is None:
+                        continue
+                    row.attempts += 1
+                    row.last_error = str(exc)
+                    if exc.retry:
+                        row.next_attempt_at = self.clock() + min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (row.attempts - 1))
+                    else:
+                        row.status = "failed"
+            return
+        with transaction(self.factory) as s:
+            for i in ids:
+                row = s.get(Delivery, i)
+                if row is not None:
+                    row.status, row.sent_at, row.attempts = "sent", self.clock(), row.attempts + 1
+        self.counts.delivered += len(ids)
+
+
+class ExtractionFailed(Exception):
+    pass
+
+
+def _identity(fact: FactKey) -> Identity:
+    return Identity(fact.region, fact.scheme, fact.metric, fact.qualifier_key, fact.year)
+
+
+def _select_fact(key: str) -> Any:
+    from sqlalchemy import select
+
+    return select(FactKey).where(FactKey.key == key)
+
+
+def delivery_id(batch: str) -> str:
+    """Stable across retries: derived from the batch, which never changes once written."""
+    return hashlib.sha256(batch.encode()).hexdigest()[:32]
+
+
+def change_of(event: ChangeEvent) -> Change:
+    return Change(
+        event_id=event.uid, kind=event.kind, region=event.region or None, province=event.province,
+        scheme=event.scheme or None, metric=event.metric, qualifier=event.qualifier, year=event.year,
+        old=repo.loads(event.old_value), new=repo.loads(event.new_value), unit=event.unit,
+        source_url=event.source_url, evidence=event.evidence, detected_at=_aware(event.detected_at).isoformat(),
+    )
+
+
+def build_notice(s: Session, batch: str, rows: list[Delivery]) -> Notice:
+    events = repo.events_by_id(s, [r.event_id for r in rows if r.event_id is not None])
+    changes = tuple(change_of(events[r.event_id]) for r in rows if r.event_id is not None and r.event_id in events)
+    health = tuple(HealthNotice(**json.loads(r.notice)) for r in rows if r.notice)
+    run_ids = {e.run_id for e in events.values()}
+    run_id = run_ids.pop() if len(run_ids) == 1 else None
+    if run_id is None and ":run:" in batch:
+        run_id = int(batch.rsplit(":", 1)[1])
+    return Notice(delivery_id=delivery_id(batch), run_id=run_id, changes=changes, health=health)
+
+
+def make_channel_for(alert: AlertBase, name: str) -> Any:
+    if isinstance(alert, WebhookAlert):
+        return make_channel("webhook", name=name, url=alert.url, secret_env=alert.secret_env, timeout=alert.timeout)
+    if isinstance(alert, EmailAlert):
+        return make_channel("email", name=name, smtp=alert.smtp, sender=alert.from_, to=alert.to,
+                            password_env=alert.password_env)
+    if isinstance(alert, AppriseAlert):
+        return make_channel("apprise", name=name, urls=alert.urls, max_chars=alert.max_chars)
+    if isinstance(alert, FileAlert):
+        return make_channel("file", name=name, path=alert.path)
+    raise ValueError(f"unknown alert {alert!r}")

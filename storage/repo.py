@@ -1,0 +1,300 @@
+"""Reading and writing the tables. Every function takes a Session and never commits.
+
+The caller owns the transaction (SQLAlchemy's session basics; sqlite-utils'
+``atomic``): the pipeline wraps each fetched page, and each extracted
+snapshot with its versions, events and outbox rows, in one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .models import (Body, ChangeEvent, Delivery, FactKey, FactVersion, Fetch, Page, Run, Snapshot, Source,
+                     SourceHealth, Statement)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+# --------------------------------------------------------------------------- runs and sources
+
+
+def start_run(s: Session, now: datetime) -> Run:
+    run = Run(started_at=now, status="running")
+    s.add(run)
+    s.flush()
+    return run
+
+
+def finish_run(s: Session, run_id: int, status: str, summary: dict[str, Any], now: datetime) -> None:
+    s.execute(update(Run).where(Run.id == run_id).values(status=status, summary=dumps(summary), finished_at=now))
+
+
+def upsert_source(s: Session, source_id: str, url: str, kind: str, region: str | None, province: str | None,
+                  now: datetime) -> Source:
+    src = s.get(Source, source_id)
+    if src is None:
+        src = Source(id=source_id, url=url, kind=kind, region=region, province=province, created_at=now)
+        s.add(src)
+    else:
+        src.url, src.kind, src.region, src.province = url, kind, region, province
+    return src
+
+
+# --------------------------------------------------------------------------- pages, bodies, snapshots
+
+
+def body_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def store_body(s: Session, data: bytes, now: datetime) -> str:
+    """Insert a body once per content hash; return the hash."""
+    sha = body_hash(data)
+    if s.get(Body, sha) is None:
+        s.add(Body(sha256=sha, data=zlib.compress(data, 6), size=len(data), stored_at=now))
+    return sha
+
+
+def body_bytes(s: Session, sha: str) -> bytes:
+    body = s.get(Body, sha)
+    if body is None:
+        raise LookupError(f"body {sha} is missing from the database")
+    return zlib.decompress(body.data)
+
+
+def validators(s: Session) -> dict[str, tuple[str | None, str | None]]:
+    """URL → (ETag, Last-Modified) for conditional GETs; only for URLs whose body we still hold."""
+    rows = s.execute(select(Page.url, Page.etag, Page.last_modified).where(Page.body_sha256.is_not(None)))
+    return {url: (etag, lm) for url, etag, lm in rows if etag or lm}
+
+
+def get_page(s: Session, source_id: str, url: str) -> Page | None:
+    return s.scalar(select(Page).where(Page.source_id == source_id, Page.url == url))
+
+
+def ensure_page(s: Session, source_id: str, url: str, first_seen: datetime, role: str = "page",
+                rank: int = 0) -> Page:
+    page = get_page(s, source_id, url)
+    if page is None:
+        page = Page(source_id=source_id, url=url, role=role, rank=rank, first_seen_at=first_seen,
+                    ok_fetches_since_change=0)
+        s.add(page)
+        s.flush()
+    return page
+
+
+@dataclass(frozen=True, slots=True)
+class PageFetch:
+    source_id: str
+    url: str
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    body: bytes | None  # None for a 304
+    fetched_at: datetime
+    run_id: int
+    run_started_at: datetime
+    role: str = "page"
+    rank: int = 0
+
+
+def observe_page(s: Session, f: PageFetch) -> tuple[Page, Snapshot | None]:
+    """Record a successful fetch; a new snapshot only when the body's hash is new for this URL."""
+    page = ensure_page(s, f.source_id, f.url, f.run_started_at, f.role, f.rank)
+    page.last_fetched_at = f.fetched_at
+    page.last_status = f.status
+    if f.etag:
+        page.etag = f.etag
+    if f.last_modified:
+        page.last_modified = f.last_modified
+    if f.body is None:
+        page.ok_fetches_since_change += 1
+        return page, None
+    sha = body_hash(f.body)
+    if sha == page.body_sha256:
+        page.ok_fetches_since_change += 1
+        return page, None
+    store_body(s, f.body, f.fetched_at)
+    snap = Snapshot(page_id=page.id, source_id=f.source_id, url=f.url, status=f.status or 200, etag=f.etag,
+                    last_modified=f.last_modified, content_type=f.content_type, body_sha256=sha,
+                    fetched_at=f.fetched_at, run_id=f.run_id)
+    s.add(snap)
+    s.flush()
+    page.body_sha256, page.snapshot_id, page.ok_fetches_since_change = sha, snap.id, 0
+    return page, snap
+
+
+def record_fetch(s: Session, run_id: int, source_id: str, url: str, outcome: str, status: int | None,
+                 error: str | None, elapsed_ms: int | None, at: datetime) -> None:
+    s.add(Fetch(run_id=run_id, source_id=source_id, url=url, outcome=outcome, status=status, error=error,
+                elapsed_ms=elapsed_ms, fetched_at=at))
+
+
+def pending_snapshots(s: Session, extractor_version: int) -> list[tuple[int, int | None]]:
+    """(snapshot id, version that read it) of every page's current snapshot not yet read by this version."""
+    rows = s.execute(
+        select(Snapshot.id, Snapshot.extractor_version)
+        .join(Page, Page.snapshot_id == Snapshot.id)
+        .where((Snapshot.extractor_version.is_(None)) | (Snapshot.extractor_version < extractor_version))
+        .where(Page.role != "listing")
+        # older articles first, so the newest statement of a figure is read last and wins
+        .order_by(Page.first_seen_at, Page.rank.desc(), Snapshot.fetched_at, Snapshot.id)
+    )
+    return [(sid, ver) for sid, ver in rows]
+
+
+def mark_extracted(s: Session, snapshot_id: int, version: int, now: datetime, error: str | None = None) -> None:
+    s.execute(update(Snapshot).where(Snapshot.id == snapshot_id)
+              .values(extractor_version=version, extracted_at=now, extract_error=error))
+
+
+# --------------------------------------------------------------------------- facts and statements
+
+
+def fact_key(s: Session, key: str, region: str, province: str | None, scheme: str, metric: str,
+             qualifier_key: str, year: int | None, unit: str) -> FactKey:
+    fact = s.scalar(select(FactKey).where(FactKey.key == key))
+    if fact is None:
+        fact = FactKey(key=key, region=region, province=province, scheme=scheme, metric=metric,
+                       qualifier_key=qualifier_key, year=year, unit=unit)
+        s.add(fact)
+        s.flush()
+    elif province and not fact.province:
+        fact.province = province
+    return fact
+
+
+def statements_of(s: Session, source_id: str) -> list[tuple[Statement, FactKey]]:
+    return list(s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
+                          .where(Statement.source_id == source_id)).tuples())
+
+
+def statements_at(s: Session, source_id: str, url: str) -> list[tuple[Statement, FactKey]]:
+    return list(s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
+                          .where(Statement.source_id == source_id, Statement.url == url)).tuples())
+
+
+def other_statements(s: Session, keys: Iterable[str], source_id: str) -> dict[str, list[tuple[str, Any]]]:
+    keys = list(keys)
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for chunk in _chunks(keys, 500):
+        rows = s.execute(select(FactKey.key, Statement.source_id, Statement.value)
+                         .join(Statement, Statement.fact_id == FactKey.id)
+                         .where(FactKey.key.in_(chunk), Statement.source_id != source_id,
+                                Statement.removed.is_(False)))
+        for key, sid, value in rows:
+            out.setdefault(key, []).append((sid, loads(value)))
+    return out
+
+
+def earlier_year_values(s: Session, prefixes: dict[str, tuple[str, int]]) -> dict[str, Any]:
+    """key → the value of the same figure for the latest earlier year (any source)."""
+    out: dict[str, Any] = {}
+    for key, (prefix, year) in prefixes.items():
+        row = s.execute(
+            select(Statement.value).join(FactKey, FactKey.id == Statement.fact_id)
+            .where(FactKey.key.startswith(prefix, autoescape=True), FactKey.year.is_not(None), FactKey.year < year,
+                   Statement.removed.is_(False))
+            .order_by(FactKey.year.desc(), Statement.last_seen_at.desc()).limit(1)
+        ).first()
+        if row is not None:
+            out[key] = loads(row[0])
+    return out
+
+
+def recent_values(s: Session, fact_id: int, source_id: str, limit: int) -> list[tuple[Any, datetime]]:
+    """This source's earlier versions of a fact, newest first, the current one excluded."""
+    rows = s.execute(select(FactVersion.value, FactVersion.observed_at)
+                     .where(FactVersion.fact_id == fact_id, FactVersion.source_id == source_id)
+                     .order_by(FactVersion.id.desc()).limit(limit + 1)).all()
+    return [(loads(v), at) for v, at in rows[1:] if v is not None]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def add_version(s: Session, fact_id: int, source_id: str, value: Any, qualifier: str | None, evidence: str,
+                url: str, snapshot_id: int | None, extractor_version: int, at: datetime, run_id: int | None,
+                cause: str) -> None:
+    s.add(FactVersion(fact_id=fact_id, source_id=source_id, value=None if value is None else dumps(value),
+                      qualifier=qualifier, evidence=evidence, url=url, snapshot_id=snapshot_id,
+                      extractor_version=extractor_version, observed_at=at, run_id=run_id, cause=cause))
+
+
+def add_event(s: Session, fact: FactKey, source_id: str, kind: str, old: Any, new: Any, qualifier: str | None,
+              url: str, evidence: str, at: datetime, run_id: int | None, cause: str, notify: bool,
+              suppressed: str | None, uid: str | None = None) -> ChangeEvent:
+    event = ChangeEvent(
+        uid=uid or uuid.uuid4().hex, run_id=run_id, fact_id=fact.id, source_id=source_id, kind=kind,
+        old_value=None if old is None else dumps(old), new_value=None if new is None else dumps(new),
+        region=fact.region, province=fact.province, scheme=fact.scheme, metric=fact.metric, qualifier=qualifier,
+        year=fact.year, unit=fact.unit, source_url=url, evidence=evidence, detected_at=at, cause=cause,
+        notify=notify, suppressed=suppressed,
+    )
+    s.add(event)
+    s.flush()
+    return event
+
+
+def event_uid_exists(s: Session, uid: str) -> bool:
+    return s.scalar(select(func.count()).select_from(ChangeEvent).where(ChangeEvent.uid == uid)) != 0
+
+
+def current_statements(s: Session) -> dict[str, list[tuple[str, Any, datetime]]]:
+    """key → [(source, value, value_since)] for keys stated by two or more sources."""
+    multi = (select(Statement.fact_id).where(Statement.removed.is_(False)).group_by(Statement.fact_id)
+             .having(func.count() > 1))
+    rows = s.execute(select(FactKey.key, Statement.source_id, Statement.value, Statement.first_seen_at)
+                     .join(Statement, Statement.fact_id == FactKey.id)
+                     .where(Statement.fact_id.in_(multi), Statement.removed.is_(False)))
+    out: dict[str, list[tuple[str, Any, datetime]]] = {}
+    for key, sid, value, since in rows:
+        out.setdefault(key, []).append((sid, loads(value), since))
+    return out
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+def enqueue(s: Session, channel: str, batch: str, now: datetime, event_id: int | None = None,
+            notice_uid: str | None = None, notice: dict[str, Any] | None = None) -> None:
+    s.add(Delivery(event_id=event_id, notice_uid=notice_uid, notice=None if notice is None else dumps(notice),
+                   channel=channel, batch=batch, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+
+
+def due_deliveries(s: Session, now: datetime, channels: Iterable[str]) -> list[Delivery]:
+    return list(s.scalars(select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
+                                                 Delivery.channel.in_(list(channels)))
+                          .order_by(Delivery.channel, Delivery.batch, Delivery.id)))
+
+
+def events_by_id(s: Session, ids: Iterable[int]) -> dict[int, ChangeEvent]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {e.id: e for e in s.scalars(select(ChangeEvent).where(ChangeEvent.id.in_(ids)))}
+
+
+def health(s: Session, source_id: str) -> SourceHealth:
+    row = s.get(SourceHealth, source_id)
+    if row is None:
+        row = SourceHealth(source_id=source_id, consecutive_failures=0, broken=False)
+        s.add(row)
+    return row
