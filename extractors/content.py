@@ -298,6 +298,11 @@ def _lines_of(text: str) -> list[str]:
     return [squash(line) for line in text.splitlines() if squash(line)]
 
 
+def _prose_weight(el: etree._Element) -> int:
+    """How much sentence-like text an element holds: its count of Chinese clause punctuation."""
+    return len(re.findall(r"[，。；：、]", "".join(el.itertext())))
+
+
 def _score_candidates(body: etree._Element) -> etree._Element:
     """Readability-style choice of the article element: prose, not links."""
     scores: dict[etree._Element, float] = {}
@@ -439,10 +444,14 @@ def html_document(text: str, url: str | None = None) -> Document:
     profile = profile_for(host)
     main, by_profile = _select_main(root, profile)
     if not by_profile:
-        # Furniture is only removed by class when we had to guess the main
-        # block; a profile's main element is trusted as it is.
+        # Furniture is removed by class only when we must guess the main block
+        # (a profile's main element is trusted as it is), and never a
+        # container holding most of the page's prose: a template may wrap the
+        # article in an oddly named column.
+        body = root.find("body")
+        total = _prose_weight(body if body is not None else root) or 1
         for el in [e for e in root.iter() if isinstance(e.tag, str) and e.tag not in ("html", "body")]:
-            if _attached(el, root) and _is_furniture(el) and not _attached(main, el):
+            if _attached(el, root) and _is_furniture(el) and _prose_weight(el) < 0.6 * total:
                 _remove(el)
         main, _ = _select_main(root, None)
     if profile:
@@ -546,12 +555,17 @@ def _teaser_runs(lines: list[str]) -> set[int]:
 
 
 def _loose_teaser_item(lines: list[str], i: int) -> int:
-    """After a teaser heading: a title line followed by a summary paragraph and a date/source line."""
-    if i + 2 < len(lines) and len(lines[i]) <= 40 and re.search(r"\d{4}-\d{2}-\d{2}$", lines[i + 2]):
-        return 3
-    if len(lines[i]) <= 40 and not re.search(r"[。；;]", lines[i]) and i + 1 < len(lines) and len(lines[i + 1]) > 40:
-        return 2
-    return 0
+    """After a teaser heading: a title line, maybe a summary paragraph, maybe a date/source line."""
+    title = BULLET.sub("", lines[i])
+    if len(title) > 40 or re.search(r"[。；;！？!?]$", title):
+        return 0
+    n = 1
+    if i + 1 < len(lines) and (len(lines[i + 1]) >= 15 or re.search(r"[。！？]$", lines[i + 1])) \
+            and not _is_teaser_heading(lines[i + 1]):
+        n = 2
+    if i + n < len(lines) and re.search(r"\d{4}-\d{2}-\d{2}$", lines[i + n]) and len(lines[i + n]) <= 30:
+        n += 1
+    return n
 
 
 def text_document(text: str) -> Document:

@@ -16,7 +16,8 @@ from .content import Document, document_of
 from .decode import decode_body
 from .grammar import Candidate, year_in, year_near
 from .metrics import PAGE_RULES, REGISTRY
-from .regions import page_region, region_named
+from .grammar import clause_bounds
+from .regions import page_region, region_named, subject_region
 from .sentences import Sentence, sentences_of
 from .vocab import Fact
 
@@ -24,15 +25,18 @@ from .vocab import Fact
 #: stored page: the pipeline re-extracts stored snapshots read by older versions.
 EXTRACTOR_VERSION = 1
 
-MEDICAL_PAGE = re.compile(r"医保|医疗保险|医疗保障|医疗险|合作医疗|新农合|长期护理|大额医疗|职工医保|居民医保|医疗费")
+MEDICAL_PAGE = re.compile(r"医保|医疗保险|医疗保障|医疗险|合作医疗|新农合|长期护理|大额医疗|职工医保|居民医保|医疗费|医疗")
+# A page that names only these is about another insurance (or wages) and states no medical facts.
+OTHER_PAGE = re.compile(r"养老|失业|工伤|住房公积金|退休年龄")
 SCHEME_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("flexible", re.compile(r"灵活就业|个体工商户|个体户|自由职业|以个人身份|个人身份参|无雇工|个人参保")),
+    ("flexible", re.compile(r"灵活就业|个体工商户|个体户|个体参保|个体人员|个体劳动者|自由职业|以个人身份|个人身份参|无雇工|"
+                            r"个人参保")),
     ("resident", re.compile(r"城乡居民|居民医保|居民基本医疗|居民医疗保险|新农合|新型农村合作医疗|合作医疗|城镇居民|参保居民|"
-                            r"居民参保|学生|儿童|未成年|居民个人|农村居民|一老一小")),
+                            r"居民参保|学生|儿童|未成年|居民个人|农村居民|一老一小|集中参保期|成年居民|婴幼儿|新生儿")),
     ("employee", re.compile(r"职工(?!医保|基本医疗保险|医疗保险|基本医保|大额)|用人单位|单位缴|单位和个人|在职|职保|企业|员工|单位")),
 )
 # 职工医保 is the insurance flexible workers join too: employee only when nothing else says.
-WEAK_EMPLOYEE = re.compile(r"职工医保|职工基本医疗保险|职工医疗保险|职工基本医保")
+WEAK_EMPLOYEE = re.compile(r"职工医保|职工基本医疗保险|职工医疗保险|职工基本医保|职工大额")
 RESIDENT_METRICS = frozenset({"contribution", "subsidy", "funding", "assistance"})
 MULTI_QUALIFIER = frozenset({"rate", "base_tier_pct", "surcharge", "assistance", "contribution"})
 
@@ -115,11 +119,25 @@ class PageContext:
         return found
 
 
+    def region_of(self, cand: Candidate) -> tuple[str | None, str | None]:
+        """A figure's own clause may name another city (相邻的济南市…8%); 本市 is the page's."""
+        text = cand.sentence.norm
+        clause_start, _ = clause_bounds(text, cand.pos)
+        if "本市" in text[clause_start:cand.pos]:
+            return self.region, self.province
+        found = subject_region(text, clause_start, cand.pos)
+        if found is None or found.name == self.region:
+            return self.region, self.province
+        if self.region and found.level == "province" and found.name == self.province:
+            return self.region, self.province  # 山东省…: the province of the page's city
+        return found.name, found.province
+
+
 def _fact(cand: Candidate, page: PageContext) -> Fact:
+    region, province = (cand.region, None) if cand.region else page.region_of(cand)
     return Fact(
         metric=cand.metric, value=cand.value, unit=cand.unit, scheme=page.scheme(cand), year=page.year(cand),
-        qualifier=cand.qualifier, evidence=cand.sentence.raw, region=cand.region or page.region,
-        province=page.province,
+        qualifier=cand.qualifier, evidence=cand.sentence.raw, region=region, province=province,
     )
 
 
@@ -159,8 +177,14 @@ def candidates_of(sentences: Iterable[Sentence]) -> list[Candidate]:
     return found
 
 
+def is_medical_page(doc: Document) -> bool:
+    """False for a page about pension, unemployment or wages that never names medical insurance."""
+    text = doc.title + "\n" + doc.text
+    return MEDICAL_PAGE.search(text) is not None or OTHER_PAGE.search(text) is None
+
+
 def facts_of_document(doc: Document, region_hint: str | None = None, province_hint: str | None = None) -> list[Fact]:
-    if not MEDICAL_PAGE.search(doc.text) and not MEDICAL_PAGE.search(doc.title):
+    if not is_medical_page(doc):
         return []
     page = PageContext(doc, region_hint, province_hint)
     cands = candidates_of(sentences_of(doc))

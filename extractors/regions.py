@@ -61,15 +61,39 @@ def region_named(name: str | None) -> Region | None:
 _NOT_A_PLACE = re.compile(r"^(?:大学|医院|公园|路|街|红|学院|银行)")
 
 
-def regions_in(text: str) -> list[Region]:
-    """Regions named in a line, in order, most specific spelling first."""
+def mentions(text: str) -> list[tuple[int, int, Region]]:
+    """(start, end, region) of every region named in a text, in order."""
     by_word, rx = _index()
     found = []
     for m in rx.finditer(text):
         if _NOT_A_PLACE.match(text[m.end():]):
             continue
-        found.append(by_word[m.group(0)])
+        found.append((m.start(), m.end(), by_word[m.group(0)]))
     return found
+
+
+def regions_in(text: str) -> list[Region]:
+    """Regions named in a line, in order, most specific spelling first."""
+    return [r for _, _, r in mentions(text)]
+
+
+# A city named as an example, inside quotes or as an organisation's name is
+# not the subject of the figure.
+_EXAMPLE_BEFORE = re.compile(r"(?:如|例如|比如|像|参照|参考|对比|比照|“|\"|《|「)\s*$")
+_ORG_AFTER = re.compile(r"^(?:市|省)?(?:[^,，;；。\s]{0,6}?)(?:医保局|医疗保障局|税务局|人社局|人力资源|政府|医院|大学)")
+_LEADING = re.compile(r"^\s*(?:相邻的|邻近的|周边的|而|但|其中|另外|此外|同时|在)?\s*$")
+
+
+def subject_region(text: str, clause_start: int, pos: int) -> Region | None:
+    """The city a figure's own clause (or its sentence's opening words) names as subject."""
+    def usable(start: int, end: int) -> bool:
+        return not _EXAMPLE_BEFORE.search(text[max(0, start - 3):start]) and not _ORG_AFTER.match(text[end:])
+
+    in_clause = [(s, e, r) for s, e, r in mentions(text[:pos]) if s >= clause_start and usable(s, e)]
+    if in_clause:
+        return in_clause[-1][2]
+    opening = [(s, e, r) for s, e, r in mentions(text[:pos]) if _LEADING.match(text[:s]) and usable(s, e)]
+    return opening[0][2] if opening else None
 
 
 def page_region(lines: Iterable[str]) -> Region | None:

@@ -16,6 +16,13 @@ from ..scope import in_scope
 from ..sentences import Sentence
 
 AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:元|(?=/年|/月|/人))")
+# In a table whose column says 元, cells hold bare numbers: 标准(元/人·年):不低于670
+ROW_AMOUNT = re.compile(r"(?<=:)\s*(?:不低于|不少于|不超过|最低|最高)?\s*(\d+(?:\.\d+)?)(?![\d.%])")
+# A clause that only continues the one before: 个人缴费标准提高20元，达到每人每年400元
+CONTINUES = re.compile(r"^\s*(?:达到|提高到|提高至|增加到|增加至|增至|调整为|调整到|调整至|为|是|即)")
+GROUP_WORDS = re.compile(
+    r"((?:(?:成年|城乡)?居民|成年人|中小学生|大学生|在校学生|学生|婴幼儿|少年儿童|儿童|未成年人?|老年人|"
+    r"60周岁以上(?:老年人|居民)?|70周岁以上(?:老年人|居民)?|新生儿)(?:和|及|、|与)?)+")
 SURCHARGES = (
     (any_of("长期护理", "长护", "护理保险"), "长期护理保险", "CNY/month"),
     (any_of("大额医疗", "大额医保", "大额补充", "大额", "大病保险", "大病医疗", "补充医疗", "职工大额"), "大额医疗保险",
@@ -44,15 +51,21 @@ PER_YEAR = re.compile(r"每年|/年|年缴|按年|每人每年|元/人/年|·年
 
 SURCHARGE_WORDS = any_of("大额医疗费用补助", "大额医疗费用", "大额医疗补助", "长期护理保险", "长期护理", "长护险", "长护",
                          "护理保险", "大额医疗", "大额", "大病保险", "大病", "补充医疗")
-AFTER_PAY = re.compile(r"^\s*(?:/年|/月)?\s*(?:的)?(?:标准)?\s*(?:缴纳|缴费|缴交|征收|收取)")
+AFTER_PAY = re.compile(r"^\s*(?:/年|/月)?\s*(?:的)?(?:标准)?\s*(?:缴纳|缴费|缴交|征收|收取|为|是|用于|作为)")
 
 
 def _period(text: str, start: int, end: int, default: str) -> str:
-    window = text[max(0, start - 8):start] + text[end:end + 6]
-    month, year = PER_MONTH.search(window), PER_YEAR.search(window)
-    if month and year:
-        return "CNY/month" if month.start() > year.start() else "CNY/year"
-    return "CNY/month" if month else "CNY/year" if year else default
+    """CNY/month or CNY/year: the period word nearest the amount (长护每月4元、大额每年150元)."""
+    _, clause_end = clause_bounds(text, end)
+    best: tuple[int, str] | None = None
+    for rx, unit in ((PER_MONTH, "CNY/month"), (PER_YEAR, "CNY/year")):
+        for m in rx.finditer(text, max(0, start - 8), start):
+            if m.end() <= start and (best is None or start - m.end() < best[0]):
+                best = (start - m.end(), unit)
+        for m in rx.finditer(text, end, max(end + 6, min(len(text), clause_end + 12))):
+            if best is None or m.start() - end < best[0]:
+                best = (m.start() - end, unit)
+    return best[1] if best else default
 
 
 def _last(rx: re.Pattern[str], text: str) -> int:
@@ -62,15 +75,18 @@ def _last(rx: re.Pattern[str], text: str) -> int:
     return end
 
 
-def _assistance_group(text: str, label: str, sent: Sentence) -> str | None:
-    m = re.search(r"(?:对象|人员)?[:：]?\s*([^,，;；:：。]{2,30}?等?)\s*[,，](?=[^,，;；。]*资助)", text)
-    group = m.group(1) if m else None
-    if group is None:
-        m = re.search(r"([^,，;；:：。]{2,20}?)(?:按|每人|参加)", label)
-        group = m.group(1) if m else None
-    if group and "定额" in text and "定额" not in group:
-        group += "定额资助"
-    return group
+def _assistance_group(text: str, start: int) -> str | None:
+    """Who an assistance amount is for: the clause's subject, or the clause before when this one is bare."""
+    clause_start, _ = clause_bounds(text, start)
+    own = re.sub(r"^\s*(?:对|对于|其中|给予)", "", text[clause_start:start])
+    own = re.split(r"按|每人|参保|个人缴费|由", own)[0].strip()
+    if len(own) >= 2:
+        return own
+    previous = text[:clause_start].rstrip(",，;；")
+    prev_start, _ = clause_bounds(text, max(0, len(previous) - 1))
+    group = re.sub(r"^[^:：]*[:：]", "", text[prev_start:len(previous)]).strip()
+    group = re.sub(r"^\s*(?:对|对于)", "", group)
+    return group or None
 
 
 def _surcharge(label: str) -> tuple[str, str] | None:
@@ -104,15 +120,29 @@ def sent_scheme_hint(sent: Sentence) -> str | None:
     return None
 
 
+def _amounts(sent: Sentence) -> list[re.Match[str]]:
+    if sent.kind == "row" and any("元" in h for h in sent.header):
+        return list(ROW_AMOUNT.finditer(sent.norm))
+    return list(AMOUNT.finditer(sent.norm))
+
+
 def extract(sent: Sentence) -> Iterator[Candidate]:
     text = sent.norm
-    if "元" not in text and "/年" not in text:
+    if "元" not in text and "/年" not in text and not any("元" in h for h in sent.header):
         return
+    row_label = re.split(r"[;；]", text)[0].split(":", 1)[-1] if sent.kind == "row" else ""
     prev_end = prev_start = 0
-    for m in AMOUNT.finditer(text):
-        start, end = m.start(), m.end()
+    for m in _amounts(sent):
+        start, end = m.start(1), m.end()
         clause_start, _ = clause_bounds(text, start)
-        label = text[max(clause_start, prev_end):start]
+        if CONTINUES.match(text[clause_start:start]) and clause_start > 0:
+            clause_start, _ = clause_bounds(text, clause_start - 1)
+            label = re.sub(r"(?:提高|增加|新增|上涨)\d+(?:\.\d+)?元", "", text[clause_start:start])
+        elif sent.kind == "row":
+            clause_start = 0  # a row reads as one clause: 项目:个人缴费;标准(元/人·年):400
+            label = text[:start]
+        else:
+            label = text[max(clause_start, prev_end):start]
         wide = text[clause_start:start]
         prev_end = end
         if comparison_before(text, start) or not in_scope(sent, start):
@@ -153,6 +183,10 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         if bound:
             qualifier = "不低于" if bound.group(1) in ("不低于", "不少于", "最低", "最少", "至少") else "不超过"
         if metric == "assistance":
-            qualifier = _assistance_group(text, label, sent)
+            qualifier = row_label or _assistance_group(text, start)
+        elif metric == "contribution":
+            group = GROUP_WORDS.search(row_label or wide) or GROUP_WORDS.search(text[:start])
+            if group and group.group(0).strip("和及、与") not in ("居民", "城乡居民"):
+                qualifier = group.group(0).strip("和及、与")
         yield Candidate(metric, number(m.group(1)), "CNY/year", sent, start, qualifier=qualifier,
                         scheme="resident" if metric != "contribution" else None)

@@ -33,6 +33,8 @@ NOT_A_BASE = any_of("最低工资", "工资标准", "平均工资为", "平均�
                     "缴纳金额", "应缴", "需缴", "需要缴", "缴费为", "月缴", "年缴", "费用", "补贴", "补助", "救助",
                     "支付", "报销", "起付", "合计", "共计", "金额", "缴纳", "缴费标准", "收入", "需交", "每月交",
                     "补差", "差额", "养老金", "保险金", "个人缴费", "单位缴费", "应缴费", "缴费:", "每人每年", "每年")
+# 按4416元的月缴费基数缴纳 / 以4416元作为缴费基数: the cue follows the figure
+BASE_AFTER = re.compile(r"^\s*(?:/月)?\s*(?:的|作为|为)?\s*(?:月|每月)?\s*缴费(?:基数|工资)(?!的人员|的参保)")
 BOUND_WORDS = re.compile(r"(不低于|不超过|不高于)\s*$")
 RANGE_AFTER = re.compile(r"\s*(?:元)?\s*(?:/月|每月)?\s*(?:至|到|-|~)\s*(\d{3,6}(?:\.\d+)?)\s*(元)?")
 FIGURE = re.compile(
@@ -74,11 +76,56 @@ def _says_base(label: str) -> bool:
     return cue >= 0 and cue >= _last(NOT_A_BASE, label) and len(label) - cue <= MAX_CUE_DISTANCE
 
 
+# 低于4494元的按4494元确定 / 高于24930元的按24930元确定: a floor and a ceiling
+CLAMP = re.compile(r"(低于|不足|高于|超过)\s*(\d{3,6}(?:\.\d+)?)\s*元?的?\s*[,，]?\s*(?:按|以)\s*(\d{3,6}(?:\.\d+)?)\s*元")
+# 选择社平工资档缴费的灵活就业人员，…月缴费基数为7360元: the tier is named in a conditional clause
+CONDITION = re.compile(r"(?:选择|选|按|以)([^,，;；。]{0,12}?档)[^,，;；。]{0,12}的")
+RESPECTIVELY = re.compile(r"分别(?:为|是|按)")
+
+
+def _clamps(sent: Sentence) -> list[Candidate]:
+    out = []
+    for m in CLAMP.finditer(sent.norm):
+        if m.group(2) == m.group(3) and MIN_BASE <= float(m.group(2)) <= MAX_BASE:
+            metric = "base_min" if m.group(1) in ("低于", "不足") else "base_max"
+            out.append(Candidate(metric, number(m.group(3)), "CNY/month", sent, m.start(3)))
+    return out
+
+
+def _respectively(sent: Sentence, figs: list[re.Match[str]]) -> list[Candidate] | None:
+    """…60%、100%、300%三个档次…，对应月缴费基数分别为4242元、7069元、21207元."""
+    text = sent.norm
+    m = RESPECTIVELY.search(text)
+    if not m:
+        return None
+    listed = [f for f in figs if f.start() > m.start() and f.group(2)]
+    tiers = [float(p) for p in re.findall(r"(\d+(?:\.\d+)?)\s*%", text[:m.start()])]
+    if len(listed) < 2 or len(tiers) != len(listed):
+        return None
+    ordered = sorted(listed, key=lambda f: float(f.group(1)))
+    out = [Candidate("base_min", number(ordered[0].group(1)), "CNY/month", sent, ordered[0].start()),
+           Candidate("base_max", number(ordered[-1].group(1)), "CNY/month", sent, ordered[-1].start())]
+    for tier, f in zip(tiers, listed):
+        if tier == 100 and f not in (ordered[0], ordered[-1]):
+            out.append(Candidate("base_mid", number(f.group(1)), "CNY/month", sent, f.start()))
+    return out
+
+
 def extract(sent: Sentence) -> Iterator[Candidate]:
     if not _has_base_cue(sent):
         return
     text = sent.norm
+    clamps = _clamps(sent)
+    if clamps:
+        yield from clamps
+        return
     figs = [m for m in FIGURE.finditer(text) if MIN_BASE <= float(m.group(1)) <= MAX_BASE]
+    mapped = _respectively(sent, figs)
+    if mapped:
+        yield from mapped
+        return
+    condition = CONDITION.search(text)
+    condition_tier = tier_of(condition.group(1)) if condition else None
     row_label = re.split(r"[;；]", text)[0] if sent.kind == "row" else ""
     row_tier = tier_of(row_label) if row_label else None
     prev_end = 0
@@ -108,10 +155,12 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
                 yield Candidate("base_max", number(rng.group(1)), "CNY/month", sent, rng.start(1))
                 skip_until = prev_end = rng.end()
                 continue
-        if not (_says_base(label) or (label == "" and _says_base(wide)) or (sent.kind == "row" and has_yuan is False
-                                                                          and _says_base(wide))):
+        cue_after = has_yuan and BASE_AFTER.match(text[end:]) is not None
+        if not (_says_base(label) or (label == "" and _says_base(wide)) or cue_after or (
+                sent.kind == "row" and has_yuan is False and _says_base(wide))):
             continue
-        tier = tier_of(label) or (tier_of(wide) if has_yuan else None) or row_tier
+        tier = tier_of(label) or (tier_of(wide) if has_yuan else None) or row_tier or (
+            condition_tier if condition and condition.end() <= start else None)
         bound = BOUND_WORDS.search(text[:start])
         qualifier = bound.group(1) if bound else None
         if tier:
@@ -136,6 +185,8 @@ def tier_tables(cands: list[Candidate]) -> list[Candidate]:
     for rows in tables.values():
         if len(rows) < 2:
             continue
+        if len({float(c.value) for c in rows}) == 1:
+            continue  # one base under every option: it stays a single `base`
         low = min(rows, key=lambda c: float(c.value))
         high = max(rows, key=lambda c: float(c.value))
         for c in rows:

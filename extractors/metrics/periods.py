@@ -19,7 +19,7 @@ from ..sentences import Sentence
 _D = r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?"
 _ISO = r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
 SPAN = re.compile(
-    rf"(每年的?|每年度的?)?\s*(?:{_D}|{_ISO})\s*(?:起)?\s*(?:至|到|-|~|—)\s*(次年|当年|翌年|同年|下一年)?\s*(?:{_D}|{_ISO})"
+    rf"(每年的?|每年度的?)?\s*(?:{_D}|{_ISO})\s*(?:起|开始)?\s*[,，]?\s*(?:至|到|-|~|—)\s*(次年|当年|翌年|同年|下一年)?\s*(?:{_D}|{_ISO})"
 )
 WINDOW_CUE = any_of("征缴期", "缴费期", "缴费时间", "缴费日期", "参保缴费", "集中缴费", "集中征缴", "征缴", "缴纳时间",
                     "集中办理", "缴费周期", "缴费期限", "零星缴费", "集中参保", "参保时间", "参保期", "缴费窗口",
@@ -33,11 +33,12 @@ LABEL_CUE = re.compile(
 AFTER_CUE = re.compile(r"^\s*(?:为|是)?\s*(?:集中|统一)?(?:办理|进行|开展)?[^,，;；。]{0,14}?(?:参保|缴费|征缴|缴纳)[^,，;；。]{0,8}")
 
 MONTHLY = re.compile(r"(?:每月|次月|当月)(?:的)?\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:之前|以前|前|止)")
-YEARLY = re.compile(r"(?:每年|当年|每年度)(?:的)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:之前|以前|前|止|截止)")
+YEARLY = re.compile(r"(?:每年|当年|每年度|次年|翌年)(?:的)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:之前|以前|前|止|截止)"
+                    r"|截(?:止|至)(?:到)?\s*每年(?:的)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 DATED = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:24时|24:00)?\s*(?:之前|以前|前|截止|为止|止)"
 )
-CUT_OFF = re.compile(r"截(?:止|至)(?:时间|日期)?\s*(?:为|是|:)?\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+CUT_OFF = re.compile(r"截(?:止|至)(?:时间|日期)?[^,，;；。\d]{0,4}?(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 PAY_CUE = any_of("缴费", "缴纳", "缴清", "征缴", "参保", "扣款", "扣费", "缴")
 NOT_A_DEADLINE = any_of("报销", "申请", "备案", "领取", "认定", "提交", "申领", "登记(?!缴费)", "审核", "公示", "退费",
                         "结算", "施行", "执行", "生效", "统计", "截至目前")
@@ -144,8 +145,9 @@ def deadlines(sent: Sentence) -> Iterator[Candidate]:
     for m in MONTHLY.finditer(text):
         found.append((m.start(), m.end(), f"monthly:{int(m.group(1))}", None, True))
     for m in YEARLY.finditer(text):
-        if _valid(int(m.group(1)), int(m.group(2))):
-            found.append((m.start(), m.end(), f"--{int(m.group(1)):02d}-{int(m.group(2)):02d}", None, True))
+        month, day = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), int(m.group(4)))
+        if _valid(month, day):
+            found.append((m.start(), m.end(), f"--{month:02d}-{day:02d}", None, True))
     for rx in (DATED, CUT_OFF):
         for m in rx.finditer(text):
             y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))

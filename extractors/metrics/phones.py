@@ -19,7 +19,7 @@ from ..sentences import Sentence
 PHONE = re.compile(
     r"(?<![\d\-])(?:\+?86[-\s]?)?"
     r"(?:"
-    r"(?P<area>\(?0\d{2,3}\)?)[-\s]?(?P<local>[2-9]\d{6,7})"
+    r"(?P<area>\(?0\d{2,3}\)?)[-\s]?(?P<local>[2-9]\d{6,7}|12\d{3}|96\d{3,4})"
     r"|(?P<mobile>1[3-9]\d{9})"
     r"|(?P<service>400[-\s]?\d{3}[-\s]?\d{4}|800[-\s]?\d{3}[-\s]?\d{4}|12\d{3}|9[56]\d{3,4})"
     r"|(?P<bare>[2-9]\d{6,7})"
@@ -38,6 +38,8 @@ def phone_value(m: re.Match[str]) -> str | None:
     if m.group("area"):
         area = m.group("area").strip("()")
         local = m.group("local")
+        if local.startswith(("12", "96")):
+            return f"{area}-{local}"  # a service number behind a city's area code: 0543-12393
         try:
             if not phonenumbers.is_possible_number(phonenumbers.parse(area + local, "CN")):
                 return None
@@ -50,8 +52,18 @@ def phone_value(m: re.Match[str]) -> str | None:
     return None
 
 
-def _label(text: str, clause_start: int, start: int) -> str | None:
+LABEL_AFTER = re.compile(r"^\s*([^\d,，;；。()（）]{2,14}?(?:热线|电话|专线|服务号))")
+
+
+def _label(text: str, clause_start: int, start: int, end: int | None = None) -> str | None:
+    """The words naming a phone: before it (咨询电话：), or after it (拨打12366纳税缴费服务热线)."""
+    if end is not None:
+        after = LABEL_AFTER.match(text[end:])
+        before = re.sub(r"(?:可|请|也可|或)?(?:拨打|致电|联系)\s*$", "", text[clause_start:start]).strip(" :：")
+        if after and not CUE.search(before):
+            return after.group(1).strip()
     label = text[clause_start:start].strip(" :：()（）")
+    label = re.split(r"(?:或|和|及|以及)(?=[^或和及]*$)", label)[-1] if re.search(r"电话|热线|咨询", label) else label
     label = re.sub(r"^(?:[一二三四五六七八九十\d]+[、.]\s*)", "", label)
     label = re.sub(r"(?:为|是|请|可|拨打|致电)+$", "", label).strip(" :")
     label = re.sub(r"^(?:请|可|也可|或|并|如有疑问|如有问题)+", "", label).strip(" :,")
@@ -71,7 +83,7 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         start, end = m.start(), m.end()
         clause_start, _ = clause_bounds(text, start)
         joined = prev_end >= 0 and bool(LIST_JOIN.match(text[prev_end:start]))
-        before = text[clause_start:start]
+        before = text[max(clause_start, prev_end if prev_end >= 0 else 0):start]
         if not joined:
             if not (CUE.search(before) or CUE.search(text[end:end + 6]) or cue_in_context):
                 prev_end = -1
@@ -79,7 +91,7 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
             if m.group("bare") and not (CUE.search(before) or CUE.search(text[end:end + 6])):
                 prev_end = -1
                 continue
-            label = _label(text, clause_start, start)
+            label = _label(text, max(clause_start, prev_end if prev_end >= 0 else 0), start, end)
             if label is None and cue_in_context:
                 label = sent.headings[0]
         value = phone_value(m)

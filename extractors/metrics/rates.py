@@ -5,22 +5,22 @@ A percent is a rate when it is what a base is multiplied by — 缴费比例为7
 picks the base — 60%、80%、100%、300%四个档次, 60%至300%之间. Percents of
 what the fund pays (报销比例, 自付比例), what goes to the personal account
 (划入个人账户比例), shares of an amount (应缴社会保险费的50%) and changes
-(增长5%) are neither.
+(增长5%) are neither. Of the cue words before a percent, the nearest decides.
 """
 from __future__ import annotations
 
 import re
 from typing import Iterator
 
-from ..grammar import BENEFIT, PERCENT, Candidate, any_of, clause_bounds, number, parenthetical_after
+from ..grammar import BENEFIT, PERCENT, Candidate, any_of, clause_bounds, number
 from ..scope import in_scope
 from ..sentences import Sentence
 
 RATE_CUE = any_of("比例", "费率", "缴费率", "比率", "缴纳", "缴费", "征收", "费为", "征缴", "按", "计征",
                   "单位", "个人", "合计", "共计", "档次", "选择", "保险费", "险费", "医保费", "降至", "调整为", "调整到")
 # Cues that make a percent a contribution even after a negative word: 缴费比例, 费率.
-STRONG_CUE = any_of("缴费比例", "缴纳比例", "征收比例", "费率", "缴费率", "缴费", "缴纳", "征收", "保险费", "险费",
-                    "医保费")
+STRONG_CUE = any_of("缴费比例", "缴纳比例", "征收比例", "费率", "缴费率", r"缴费(?!基数|工资|年限)", "缴纳", "征收",
+                    "保险费", "险费", "医保费")
 NOT_A_RATE = any_of("划入", "划拨", "计入", "返还", "拨付", "增长", "同比", "提高了", "下降", "降低了", "上涨", "减少",
                     "占", "利率", "税率", "折", "优惠", "补贴", "补助", "资助", "奖励", "通胀", "覆盖", "参保率",
                     "以上", "达到", "达", "完成率", "人数", "满意", "减征", "减半", "上浮", "下浮", "浮动",
@@ -31,32 +31,47 @@ OF_WAGE = re.compile(r"(?:平均工资|社平工资|工资|平均工资水平|�
 TIER_AFTER = re.compile(r"^\s*(?:[、,，和及与或]\s*\d+(?:\.\d+)?\s*%\s*)*(?:[两二三四五六七八九十\d]*个?)?\s*(?:档|档次|之间)")
 RANGE_AFTER = re.compile(r"\s*(?:至|到|-|~)\s*(\d+(?:\.\d+)?)\s*%")
 LIST_JOIN = re.compile(r"^\s*(?:[(（][^()（）]{0,30}[)）])?\s*(?:或|、|和|及|与|,|，|或者)\s*$")
-OPTION = re.compile(
-    r"((?:不建立?|建立|有|无|不设|设立?|不划入?|划入|不含|含|包含|包括|带|不带|不包括|无)"
-    r"(?:个人)?(?:医疗)?(?:账户|个账|生育(?:保险)?|大额|长护|长期护理))"
-)
-PAYER = re.compile(r"(用人单位|单位|企业|职工个人|个人)(?!账户|身份|缴费标准|账)")
 PAID_OUT_AFTER = re.compile(r"\s*(?:左右)?\s*(?:的)?(?:报销|支付|赔付|补偿|结算|报账|补贴|补助|返还|划入|计入)")
+PAY_AFTER = re.compile(r"^\s*(?:[(（][^)）]*[)）])?\s*(?:的)?(?:缴费比例|缴费率|比例|缴费|缴纳|缴|征收)")
+# An option word and what it is about: 不建立个人账户, 含生育保险, 无个人账户、带生育
+OPTION = re.compile(
+    r"((?:不建立?|建立|有|无|不设立?|设立?|不划入?|划入|不含|含|包含|包括|带|不带|不包括|不参加|参加)"
+    r"[^,，;；。()（）]{0,6}?(?:账户|个账|生育(?:保险)?))"
+)
+SURCHARGE = (("长期护理保险", re.compile(r"长期护理|长护|护理保险")), ("大额医疗保险", re.compile(r"大额|大病")))
+PAYER = re.compile(r"(用人单位|单位|企业|职工个人|个人)(?!账户|身份|缴费标准|账|医疗账户)")
+LEAD_CUE = re.compile(r"(?:比例|费率)(?:为|是|如下)?\s*:")
 MAX_RATE, MIN_TIER, MAX_TIER = 20.0, 40.0, 400.0
 
 
-def _options(text: str, start: int, end: int) -> list[str]:
-    """The option words that tell one rate from its siblings."""
-    found: list[str] = []
-    paren = parenthetical_after(text, end)
-    if paren and OPTION.search(paren):
-        found.append(paren)
-    else:
-        clause_start, clause_end = clause_bounds(text, start)
-        before = text[clause_start:start]
-        found += [m.group(1) for m in OPTION.finditer(before)]
-        # the next clause may state the option: 缴费比例降至7%，个人不建立账户
-        nxt = text[clause_end + 1:clause_end + 16]
-        m = re.match(r"\s*((?:个人)?(?:不建立?|建立|不设|有|无|不划入?)(?:个人)?(?:医疗)?(?:账户|个账))", nxt)
-        if m:
-            found.append(m.group(1))
-        if paren and not found:
-            found.append(paren)
+def _last_end(rx: re.Pattern[str], text: str) -> int:
+    end = -1
+    for m in rx.finditer(text):
+        end = m.end()
+    return end
+
+
+def _options(text: str, start: int, end: int, value: str) -> list[str]:
+    """The option words that tell one rate from its siblings, wherever the sentence puts them."""
+    clause_start, clause_end = clause_bounds(text, start)
+    after = re.match(r"\s*[(（]([^()（）]{1,30})[)）]", text[end:]) or re.search(
+        r"[(（]([^()（）]{1,30})[)）]", text[end:clause_end])
+    if after and OPTION.search(after.group(1)):
+        return [after.group(1).strip()]
+    found = [m.group(1) for m in OPTION.finditer(text[clause_start:start])]
+    previous = text[:clause_start].rstrip(",，")
+    if not found and previous.endswith("的"):  # 选择建立个人账户的，按9%缴费
+        prev_start, _ = clause_bounds(text, max(0, len(previous) - 1))
+        found = [m.group(1) for m in OPTION.finditer(text[prev_start:len(previous)])]
+    nxt = re.match(r"\s*[,，]?\s*((?:个人)?(?:不建立?|建立|不设|有|无|不划入?)[^,，;；。]{0,6}?(?:账户|个账))",
+                   text[clause_end:clause_end + 20])
+    if nxt:
+        found.append(nxt.group(1))
+    later = re.search(rf"(?:选择|选|按){re.escape(value)}%的\s*[,，]?\s*([^,，;；。]{{2,16}})", text[end:])
+    if later and OPTION.search(later.group(1)):
+        found.append(OPTION.search(later.group(1)).group(1))  # type: ignore[union-attr]
+    if not found and after:
+        found.append(after.group(1).strip())
     return found
 
 
@@ -69,11 +84,11 @@ def _payer(text: str, start: int) -> str | None:
     return "单位" if payers[-1] in ("用人单位", "单位", "企业") else "个人"
 
 
-def _last_end(rx: re.Pattern[str], text: str) -> int:
-    end = -1
-    for m in rx.finditer(text):
-        end = m.end()
-    return end
+def _surcharge(clause_before: str) -> str | None:
+    for name, rx in SURCHARGE:
+        if rx.search(clause_before):
+            return name
+    return None
 
 
 def _contribution_percent(text: str, start: int, end: int, label: str) -> bool:
@@ -81,8 +96,7 @@ def _contribution_percent(text: str, start: int, end: int, label: str) -> bool:
     if SHARE_OF_AMOUNT.search(label) or PAID_OUT_AFTER.match(text[end:]):
         return False
     before = text[:start]
-    strong = _last_end(STRONG_CUE, before)
-    if _last_end(BENEFIT, before) > strong:
+    if _last_end(BENEFIT, before) > _last_end(STRONG_CUE, before):
         return False
     return _last_end(NOT_A_RATE, label) <= _last_end(STRONG_CUE, label)
 
@@ -90,14 +104,23 @@ def _contribution_percent(text: str, start: int, end: int, label: str) -> bool:
 def _is_tier(text: str, start: int, end: int, label: str) -> bool:
     if TIER_AFTER.match(text[end:]) or TIER_LABEL.search(label):
         return True
-    return bool(OF_WAGE.search(label)) and bool(re.search(r"基数|档", text)) and not re.match(
-        r"\s*(?:或\s*\d+(?:\.\d+)?%\s*)?(?:的比例)?(?:缴费|缴纳|缴)", text[end:])
+    if re.search(r"(?:上限|下限)[^%]{0,30}$", label) and re.search(r"基数", text):
+        return True  # 下限按上年平均工资60%核定，上限按300%核定
+    return bool(OF_WAGE.search(label)) and bool(re.search(r"基数|档", text)) and not PAY_AFTER.match(text[end:])
+
+
+def _tier_bound(label: str) -> str | None:
+    bound = None
+    for m in re.finditer(r"下限|上限|最低|最高", label):
+        bound = "下限" if m.group(0) in ("下限", "最低") else "上限"
+    return bound
 
 
 def extract(sent: Sentence) -> Iterator[Candidate]:
     text = sent.norm
     if "%" not in text:
         return
+    lead_cue = LEAD_CUE.search(text) or (sent.kind in ("item", "row") and LEAD_CUE.search(sent.lead + ":"))
     prev_end, prev_kind = 0, None
     skip_until = -1
     for m in PERCENT.finditer(text):
@@ -126,21 +149,20 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
                 yield Candidate("base_tier_pct", number(rng.group(1)), "percent", sent, rng.start(1), qualifier="上限")
                 skip_until = prev_end = rng.end()
                 continue
-            bound = re.search(r"(下限|上限|最低|最高)[^%]{0,12}$", label)
-            qualifier = None
-            if bound:
-                qualifier = "下限" if bound.group(1) in ("下限", "最低") else "上限"
-            yield Candidate("base_tier_pct", number(m.group(1)), "percent", sent, start, qualifier=qualifier)
+            yield Candidate("base_tier_pct", number(m.group(1)), "percent", sent, start, qualifier=_tier_bound(label))
             continue
         if rng:
             skip_until = prev_end = rng.end()  # 0.2%-1.9%: a band of industry rates, not one rate
             continue
         if not 0 < value <= MAX_RATE:
             continue
-        if kind != "rate" and not (RATE_CUE.search(label) or re.match(r"\s*(?:[(（][^)）]*[)）])?\s*(?:的比例)?(?:缴费|缴纳|缴)",
-                                                                      text[end:])):
+        cued = RATE_CUE.search(label) or PAY_AFTER.match(text[end:]) or (lead_cue and lead_cue.start() < start)
+        if kind != "rate" and not cued:
             continue
         prev_kind = "rate"
-        parts = [p for p in (_payer(text, start), *_options(text, start, end)) if p]
-        qualifier = "、".join(dict.fromkeys(parts)) or None
+        surcharge = _surcharge(label)
+        row_options = [o.group(1) for o in OPTION.finditer(re.split(r"[;；]", text)[0])] if sent.kind == "row" else []
+        parts = [surcharge] if surcharge else [_payer(text, start), *(row_options or _options(text, start, end,
+                                                                                              m.group(1)))]
+        qualifier = "、".join(dict.fromkeys(p for p in parts if p)) or None
         yield Candidate("rate", number(m.group(1)), "percent", sent, start, qualifier=qualifier)

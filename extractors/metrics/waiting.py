@@ -17,6 +17,12 @@ from ..sentences import Sentence
 WAIT = re.compile(r"等待期")
 EXEMPT = re.compile(r"(?:不受|免除|免于|免|不设|取消|无|没有|不再设置|不再设|不计|豁免)[^,，;；。]{0,10}等待期")
 NEAR = 10
+# Which wait it is: the group or situation it applies to, named anywhere before it.
+SITUATION = re.compile(
+    r"(零星(?:参保)?缴费|零星参保|中断缴费|断缴|断保|首次参保|新参保|集中(?:征缴|参保|缴费)期(?:结束)?后(?:参保)?|"
+    r"未(?:在集中参保期内|连续)参保|固定待遇等待期|变动待遇等待期|逾期(?:参保|缴费))"
+)
+CAP = re.compile(r"(?:合计|总计|累计|最长|最多)[^,，;；。]{0,6}(不超过|不得超过|最长不超过)?\s*$")
 
 
 def extract(sent: Sentence) -> Iterator[Candidate]:
@@ -33,6 +39,12 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         if EXEMPT.search(clause) or not in_scope(sent, start):
             continue
         waits = [w for w in WAIT.finditer(text, clause_start, clause_end)]
+        cap = CAP.search(text[clause_start:start])
+        if cap and not waits and "等待期" in text[:clause_start]:
+            # 两者合计原则上不超过6个月: the cap of the waits named just before
+            yield Candidate("waiting_days", number(m.group(1)), "month" if unit_word == "月" else "day", sent, start,
+                            qualifier="合计" + (cap.group(1) or ""))
+            continue
         if not any(-NEAR <= start - w.end() <= NEAR or 0 <= w.start() - end <= NEAR for w in waits):
             continue
         between = text[end:min(w.start() for w in waits)] if waits and waits[0].start() >= end else ""
@@ -40,7 +52,13 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
             continue  # 3个月内…不受等待期 / 缴费满3个月后: a grace period, not the wait
         qualifier = None
         label = re.search(r"([^,，;；:：。]{2,12}?)的(?:待遇)?等待期", clause)
-        if label and not re.search(r"待遇|享受|医疗保险|医保", label.group(1)):
+        if label and not re.search(r"待遇|享受|医疗保险|医保|\d|设置|设立|实行", label.group(1)):
             qualifier = label.group(1).strip()
+        situations = SITUATION.findall(text[:end + 12])
+        if qualifier is None and situations:
+            qualifier = situations[-1]
+        bound = re.search(r"(不超过|不得超过|最长|不少于|最短)\s*$", text[clause_start:start])
+        if bound:
+            qualifier = f"{qualifier}、{bound.group(1)}" if qualifier else bound.group(1)
         unit = "month" if unit_word == "月" else "day"
         yield Candidate("waiting_days", number(m.group(1)), unit, sent, start, qualifier=qualifier)
