@@ -532,6 +532,8 @@ def _teaser_runs(lines: list[str]) -> set[int]:
                     j += 1
                     continue
                 n = _is_teaser_item(lines, j) or _loose_teaser_item(lines, j)
+                if not n and j + 1 < len(lines) and (_is_teaser_item(lines, j + 1) or _loose_teaser_item(lines, j + 1)):
+                    n = 1  # one stray line inside a teaser list does not end it
                 if not n:
                     break
                 drop.update(range(j, j + n))

@@ -79,10 +79,7 @@ def _run_locked(config: Config, sources: list[SourceConfig], engine: object) -> 
         pipe.sync_sources(sources)
         if sources:
             pipe.crawl(sources)
-        pipe.extract_pending()
-        pipe.find_conflicts()
-        pipe.update_health(sources)
-        pipe.deliver()
+        pipe.after_crawl(sources)
         status = "partial" if pipe.counts.failed_sources else "ok"
     finally:
         with transaction(factory) as s:

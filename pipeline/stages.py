@@ -226,7 +226,7 @@ class Pipeline:
                     if o.identity.year is not None and k not in stored}
         ctx = SnapshotContext(
             url=snap.url, url_first_seen_at=_aware(page.first_seen_at), now=now,
-            baselined=source.baseline_run_id is not None and source.baseline_run_id != self.run_id, cause=cause,
+            baselined=source.baseline_run_id is not None, cause=cause,
             others=repo.other_statements(s, observed.keys(), source.id),
             earlier_year=repo.earlier_year_values(s, prefixes), settings=self.settings,
         )
@@ -239,9 +239,20 @@ class Pipeline:
                                      op.identity.metric, op.identity.qualifier_key, op.identity.year, obs.unit)
             self._apply(s, op, fact, st, source.id, snap.url, snap.id, now, cause if ctx.baselined else "baseline",
                         first_seen=_aware(page.first_seen_at))
-        if source.baseline_run_id is None:
-            source.baselined_at, source.baseline_run_id = now, self.run_id
         repo.mark_extracted(s, snap.id, EXTRACTOR_VERSION, now)
+
+    def close_baselines(self) -> None:
+        """Sources read for the first time are baselined at the end of the run that read them.
+
+        Not earlier: a run killed half-way through a listing's articles must
+        leave the rest to be read as baseline too, not as `added`. And not
+        only this run's: a source whose pages were all read by a run that was
+        killed before this point is baselined by the next run to get here.
+        """
+        now = self.clock()
+        with transaction(self.factory) as s:
+            for source in repo.unbaselined_sources_with_reads(s):
+                source.baselined_at, source.baseline_run_id = now, self.run_id
 
     def _apply(self, s: Session, op: Op, fact: FactKey, st: Statement | None, source_id: str, url: str,
                snapshot_id: int | None, now: datetime, cause: str, first_seen: datetime | None = None) -> None:
@@ -290,6 +301,14 @@ class Pipeline:
                            event.old_value, event.new_value):
                     repo.enqueue(s, name, batch_for(alert, name, self.run_id, event.uid), now, event_id=event.id)
         return event
+
+    def after_crawl(self, sources: list[SourceConfig]) -> None:
+        """Every stage after fetching; also what a run with nothing to fetch does."""
+        self.extract_pending()
+        self.close_baselines()
+        self.find_conflicts()
+        self.update_health(sources)
+        self.deliver()
 
     # ------------------------------------------------------------------ conflicts
 

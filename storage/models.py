@@ -15,8 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from datetime import timezone
+from typing import Any
+
 from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
                         UniqueConstraint)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -32,7 +37,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-TS = DateTime(timezone=True)
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are UTC and aware on every backend (SQLite hands back naive ones otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value is not None else None
+
+
+TS = UTCDateTime()
 
 
 class Run(Base):
@@ -77,7 +99,7 @@ class Page(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
-    snapshot_id: Mapped[int | None] = mapped_column(Integer)  # the current snapshot
+    snapshot_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the current snapshot
     last_status: Mapped[int | None] = mapped_column(Integer)
     ok_fetches_since_change: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -133,6 +155,7 @@ class Statement(Base):
     """What one source currently says about one fact."""
 
     __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_source_url", "source_id", "url"),)
     fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
     url: Mapped[str] = mapped_column(Text)
@@ -149,6 +172,7 @@ class Statement(Base):
 
 class FactVersion(Base):
     __tablename__ = "fact_versions"
+    __table_args__ = (Index("ix_fact_versions_fact_source", "fact_id", "source_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), index=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
@@ -192,7 +216,8 @@ class Delivery(Base):
     """The outbox: one row per (event or notice, channel)."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("event_id", "channel"), UniqueConstraint("notice_uid", "channel"))
+    __table_args__ = (UniqueConstraint("event_id", "channel"), UniqueConstraint("notice_uid", "channel"),
+                      Index("ix_deliveries_due", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id", ondelete="CASCADE"))
     notice_uid: Mapped[str | None] = mapped_column(String(80))  # source-health notices have no event

@@ -77,8 +77,13 @@ def body_bytes(s: Session, sha: str) -> bytes:
 
 
 def validators(s: Session) -> dict[str, tuple[str | None, str | None]]:
-    """URL → (ETag, Last-Modified) for conditional GETs; only for URLs whose body we still hold."""
-    rows = s.execute(select(Page.url, Page.etag, Page.last_modified).where(Page.body_sha256.is_not(None)))
+    """URL → (ETag, Last-Modified) for conditional GETs; only for URLs whose body we still hold.
+
+    Listing pages are always fetched whole: a 304 would hide the article
+    links, and an article a crashed run never reached would stay unread.
+    """
+    rows = s.execute(select(Page.url, Page.etag, Page.last_modified)
+                     .where(Page.body_sha256.is_not(None), Page.role != "listing"))
     return {url: (etag, lm) for url, etag, lm in rows if etag or lm}
 
 
@@ -158,6 +163,12 @@ def pending_snapshots(s: Session, extractor_version: int) -> list[tuple[int, int
     return [(sid, ver) for sid, ver in rows]
 
 
+def unbaselined_sources_with_reads(s: Session) -> list[Source]:
+    """Sources not yet baselined of which at least one snapshot has been read."""
+    read = select(Snapshot.source_id).where(Snapshot.extractor_version.is_not(None))
+    return list(s.scalars(select(Source).where(Source.baseline_run_id.is_(None), Source.id.in_(read))))
+
+
 def mark_extracted(s: Session, snapshot_id: int, version: int, now: datetime, error: str | None = None) -> None:
     s.execute(update(Snapshot).where(Snapshot.id == snapshot_id)
               .values(extractor_version=version, extracted_at=now, extract_error=error))
@@ -180,13 +191,15 @@ def fact_key(s: Session, key: str, region: str, province: str | None, scheme: st
 
 
 def statements_of(s: Session, source_id: str) -> list[tuple[Statement, FactKey]]:
-    return list(s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
-                          .where(Statement.source_id == source_id)).tuples())
+    rows = s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
+                     .where(Statement.source_id == source_id))
+    return [(st, fact) for st, fact in rows]
 
 
 def statements_at(s: Session, source_id: str, url: str) -> list[tuple[Statement, FactKey]]:
-    return list(s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
-                          .where(Statement.source_id == source_id, Statement.url == url)).tuples())
+    rows = s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
+                     .where(Statement.source_id == source_id, Statement.url == url))
+    return [(st, fact) for st, fact in rows]
 
 
 def other_statements(s: Session, keys: Iterable[str], source_id: str) -> dict[str, list[tuple[str, Any]]]:
