@@ -421,7 +421,10 @@ def _mark_heading(block: Block) -> Block:
 
 
 def looks_like_heading(line: str) -> bool:
-    """Short numbered or unpunctuated lines head a section: 四、咨询电话 / 缴费时间."""
+    """Short numbered or unpunctuated lines head a section: 四、咨询电话 / 缴费时间 / （三）职工大额医疗互助。"""
+    numbered = re.match(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）])", line)
+    if numbered and line.endswith("。") and len(line) <= 24 and line.count("。") == 1 and not re.search(r"\d", line):
+        line = line[:-1]
     if len(line) > 30 or _SENTENCE_END.search(line) and not re.match(r"^[一二三四五六七八九十]+、", line):
         return False
     if not _CJK.search(line) or re.fullmatch(r"[\d\s年月日:：\-./]+", line):

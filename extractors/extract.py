@@ -28,33 +28,43 @@ EXTRACTOR_VERSION = 1
 MEDICAL_PAGE = re.compile(r"医保|医疗保险|医疗保障|医疗险|合作医疗|新农合|长期护理|大额医疗|职工医保|居民医保|医疗费|医疗")
 # A page that names only these is about another insurance (or wages) and states no medical facts.
 OTHER_PAGE = re.compile(r"养老|失业|工伤|住房公积金|退休年龄")
+OTHER_TITLE = re.compile(r"养老|失业|工伤|住房公积金|退休年龄|最低工资|工资指导线")
 SCHEME_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("flexible", re.compile(r"灵活就业|个体工商户|个体户|个体参保|个体人员|个体劳动者|自由职业|以个人身份|个人身份参|无雇工|"
                             r"个人参保")),
     ("resident", re.compile(r"城乡居民|居民医保|居民基本医疗|居民医疗保险|新农合|新型农村合作医疗|合作医疗|城镇居民|参保居民|"
                             r"居民参保|学生|儿童|未成年|居民个人|农村居民|一老一小|集中参保期|成年居民|婴幼儿|新生儿")),
-    ("employee", re.compile(r"职工(?!医保|基本医疗保险|医疗保险|基本医保|大额)|用人单位|单位缴|单位和个人|在职|职保|企业|员工|单位")),
+    ("employee", re.compile(r"职工(?!医保|基本医疗保险|医疗保险|基本医保|大额|基本养老|养老)|单位|在职|职保|企业|员工")),
 )
-# 职工医保 is the insurance flexible workers join too: employee only when nothing else says.
+# People, not insurance names: 在职职工和灵活就业人员 names two groups, and a
+# 灵活就业 elsewhere in the sentence does not make 退休人员 flexible.
+EMPLOYEE_PEOPLE = re.compile(r"在职职工|退休人员|退休职工|用人单位|单位职工|参保单位|单位缴|单位和个人|职工个人|企业职工|"
+                             r"机关事业单位")
+# 职工医保 is the insurance flexible workers join too: employee only when it is the figure's own subject.
 WEAK_EMPLOYEE = re.compile(r"职工医保|职工基本医疗保险|职工医疗保险|职工基本医保|职工大额")
+PAIR = re.compile(r"(?:在职职工|职工|用人单位|单位职工|退休人员)\s*(?:和|及|与|、|以及)\s*(?:灵活就业|个体)|"
+                  r"(?:灵活就业人员|个体工商户|灵活就业)\s*(?:和|及|与|、|以及)\s*(?:在职职工|职工|单位职工|退休人员)")
 RESIDENT_METRICS = frozenset({"contribution", "subsidy", "funding", "assistance"})
 MULTI_QUALIFIER = frozenset({"rate", "base_tier_pct", "surcharge", "assistance", "contribution"})
 
 
 def schemes_in(text: str) -> list[tuple[int, str]]:
-    """(position, scheme) of every scheme cue; 灵活就业 people pay 职工医保, so it silences employee cues."""
+    """(position, scheme) of every scheme cue; 灵活就业 people pay 职工医保, so it silences generic employee cues."""
     found = [(m.start(), name) for name, rx in SCHEME_CUES for m in rx.finditer(text)]
     if any(name == "flexible" for _, name in found):
         found = [f for f in found if f[1] != "employee"]
-    return sorted(found)
+    found += [(m.start(), "employee") for m in EMPLOYEE_PEOPLE.finditer(text)]
+    return sorted(set(found))
 
 
 def scheme_at(text: str, pos: int) -> str | None:
-    found = schemes_in(text)
-    before = [name for p, name in found if p < pos]
-    if before:
-        return before[-1]
-    after = [name for p, name in found if p >= pos]
+    """The scheme named nearest before pos (a figure's subject comes before it)."""
+    before = [name for p, name in schemes_in(text) if p < pos]
+    return before[-1] if before else None
+
+
+def scheme_after(text: str, pos: int) -> str | None:
+    after = [name for p, name in schemes_in(text) if p >= pos]
     return after[0] if after else None
 
 
@@ -89,6 +99,15 @@ class PageContext:
             self.region = found.name if found else None
             self.province = found.province if found else province_hint
 
+    def schemes(self, cand: Candidate) -> list[str | None]:
+        """Usually one; two when the figure's clause names two groups (在职职工和灵活就业人员按每人每年96元)."""
+        if not (cand.scheme_fixed or cand.scheme):
+            text = cand.sentence.norm
+            clause_start, _ = clause_bounds(text, cand.pos)
+            if PAIR.search(text[clause_start:cand.pos]):
+                return ["employee", "flexible"]
+        return [self.scheme(cand)]
+
     def scheme(self, cand: Candidate) -> str | None:
         if cand.scheme_fixed or cand.scheme:
             return cand.scheme
@@ -98,7 +117,9 @@ class PageContext:
             if found:
                 break
             found = sole_scheme(text)
-        found = found or self.dominant
+        if found is None and WEAK_EMPLOYEE.search(sent.norm[:cand.pos]):
+            found = "employee"  # 2025年度全市职工基本医疗保险缴费基数上限为…
+        found = found or scheme_after(sent.norm, cand.pos) or self.dominant
         if found is None and any(WEAK_EMPLOYEE.search(t) for t in (sent.norm, *sent.context)):
             found = "employee"
         if cand.metric in RESIDENT_METRICS and found != "resident":
@@ -133,12 +154,12 @@ class PageContext:
         return found.name, found.province
 
 
-def _fact(cand: Candidate, page: PageContext) -> Fact:
+def _facts(cand: Candidate, page: PageContext) -> list[Fact]:
     region, province = (cand.region, None) if cand.region else page.region_of(cand)
-    return Fact(
-        metric=cand.metric, value=cand.value, unit=cand.unit, scheme=page.scheme(cand), year=page.year(cand),
-        qualifier=cand.qualifier, evidence=cand.sentence.raw, region=region, province=province,
-    )
+    year = page.year(cand)
+    return [Fact(metric=cand.metric, value=cand.value, unit=cand.unit, scheme=scheme, year=year,
+                 qualifier=cand.qualifier, evidence=cand.sentence.raw, region=region, province=province)
+            for scheme in page.schemes(cand)]
 
 
 def fold_duplicates(facts: Iterable[Fact]) -> list[Fact]:
@@ -178,9 +199,19 @@ def candidates_of(sentences: Iterable[Sentence]) -> list[Candidate]:
 
 
 def is_medical_page(doc: Document) -> bool:
-    """False for a page about pension, unemployment or wages that never names medical insurance."""
-    text = doc.title + "\n" + doc.text
-    return MEDICAL_PAGE.search(text) is not None or OTHER_PAGE.search(text) is None
+    """False for a page about pension, unemployment or wages, even one that names 医保 in passing.
+
+    The title decides when it names only another insurance (…养老保险缴费基数上下限的通知); otherwise
+    a page whose text names other insurances five times as often as medical insurance is theirs.
+    """
+    title = doc.title if len(doc.title) <= 60 else ""  # a text capture's first line may be a sentence
+    if OTHER_TITLE.search(title) and not MEDICAL_PAGE.search(title):
+        return False
+    medical = len(MEDICAL_PAGE.findall(doc.text))
+    other = len(OTHER_PAGE.findall(doc.text))
+    if medical == 0:
+        return other == 0
+    return not (medical <= 3 and other >= 5 * medical)
 
 
 def facts_of_document(doc: Document, region_hint: str | None = None, province_hint: str | None = None) -> list[Fact]:
@@ -190,7 +221,7 @@ def facts_of_document(doc: Document, region_hint: str | None = None, province_hi
     cands = candidates_of(sentences_of(doc))
     for rule in PAGE_RULES:
         cands = rule(cands)
-    return fold_duplicates(_fact(c, page) for c in _claimed_once(cands))
+    return fold_duplicates(f for c in _claimed_once(cands) for f in _facts(c, page))
 
 
 def _claimed_once(cands: list[Candidate]) -> list[Candidate]:

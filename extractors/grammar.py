@@ -110,23 +110,44 @@ MEDICAL = any_of("医疗", "医保", "生育", "长期护理", "长护", "大额
 BENEFIT = any_of("报销", "支付比例", "支付标准", "起付", "最高支付", "封顶线", "自付", "自负", "统筹基金支付",
                  "基金支付", "待遇标准", "住院", "门诊", "分娩", "补偿", "结算", "限额", "医疗费用", "费用补贴",
                  "先行支付", "报账", "共付", "赔付", "理赔", "救助")
-COMPARISON_BEFORE = re.compile(r"(?:(?<!不)高于|(?<!不)低于|(?<!不)超过|不足|大于|小于|(?<!不)少于|多于|比|较|相当于|相比|由|从)\s*$")
+COMPARISON_BEFORE = re.compile(r"(?:(?<!不)高于|(?<!不)低于|(?<!不)超过|不足|大于|小于|(?<!不)少于|多于|比|较|相当于|相比|由|从)\s*$"
+                               r"|比[^,，;；。]{1,12}(?:低|高|多|少)\s*$")
 GROUP_AFTER = re.compile(r"^\s*(?:元)?\s*(?:为基数)?\s*的(?:人员|参保人|参保人员|需|要|可|群众|职工|居民|，|,)")
 
 
+COMPARED_YEAR = re.compile(r"(?:较|比|与)\s*\d{4}\s*年度?的?\s*$")
+
+
 def comparison_before(text: str, pos: int) -> bool:
-    """高于3980元 / 从2690元调整到: the figure is compared or replaced, not stated."""
-    return COMPARISON_BEFORE.search(text[max(0, pos - 4):pos]) is not None
+    """高于3980元 / 从2690元调整到: the figure is compared or replaced, not stated.
+
+    A comparison with a named year still states that year's figure:
+    较2025年度的700元 says 2025's was 700.
+    """
+    if COMPARED_YEAR.search(text[max(0, pos - 12):pos]):
+        return False
+    return COMPARISON_BEFORE.search(text[max(0, pos - 16):pos]) is not None
 
 
 def nearest_insurance(text: str, pos: int) -> str | None:
-    """The insurance named closest before pos in the sentence: 养老 / 医疗 / …"""
-    best: tuple[int, str] | None = None
-    for rx, name in ((OTHER_INSURANCE, "other"), (MEDICAL, "medical")):
-        for m in rx.finditer(text, 0, pos):
-            if best is None or m.start() > best[0]:
-                best = (m.start(), name)
-    return best[1] if best else None
+    """The insurance named closest before pos in the sentence: 养老 / 医疗 / …
+
+    An enumeration counts as one subject: 养老保险、职工基本医疗保险、失业保险、工伤保险个人缴费基数
+    names 医疗 among others, so a base stated for all of them is in scope.
+    """
+    found = sorted((m.start(), m.end(), name) for rx, name in ((OTHER_INSURANCE, "other"), (MEDICAL, "medical"))
+                   for m in rx.finditer(text, 0, pos))
+    if not found:
+        return None
+    start, end, name = found[-1]
+    run = [name]
+    for prev_start, prev_end, prev_name in reversed(found[:-1]):
+        gap = text[prev_end:start]
+        if len(gap) > 8 or not re.search(r"[、和及与]", gap) or re.search(r"[\d;；。:：,，%]", gap):
+            break
+        run.append(prev_name)
+        start = prev_start
+    return "medical" if "medical" in run and name == "other" and len(run) > 1 else name
 
 
 def out_of_scope(text: str, pos: int) -> bool:
@@ -144,9 +165,23 @@ def parenthetical_after(text: str, end: int) -> str | None:
     return m.group(1).strip() if m else None
 
 
+SPAN_END_YEAR = re.compile(r"(?:至|到|-|~)\s*$")
+
+
 def year_near(text: str, pos: int) -> int | None:
-    """The year a figure is stated for within its sentence: nearest before it, else the first one after."""
-    before = [m for m in YEAR.finditer(text, 0, pos)]
+    """The year a figure is stated for within its sentence.
+
+    A year written right before the figure is its own (暂按2022年的3980元 → 2022); otherwise
+    the policy year the sentence names (2025年度…按2024年…平均工资6780元确定 → 2025); otherwise the
+    nearest year before it, not counting the end of a date span (2025年7月1日至2026年6月30日 → 2025).
+    """
+    before = [m for m in YEAR.finditer(text, 0, pos) if not SPAN_END_YEAR.search(text[max(0, m.start() - 3):m.start()])]
+    if before and pos - before[-1].end() <= 4:
+        return int(before[-1].group(1))
+    policy = [m for m in YEAR.finditer(text) if m.group(2) == "年度"]
+    if policy:
+        earlier = [m for m in policy if m.start() < pos]
+        return int((earlier[-1] if earlier else policy[0]).group(1))
     if before:
         return int(before[-1].group(1))
     after = YEAR.search(text, pos)

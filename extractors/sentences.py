@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from .content import Block, Document
+from .content import Block, Document, looks_like_heading
 from .text import has_figure, normalize
 
 _SPLIT = re.compile(r"(?<=[。！？!?])")
+# 4416×7%+5=314.12元 / 假设…: a worked example restates figures and computes others; none is a fact.
+WORKED_EXAMPLE = re.compile(r"\d\s*[×xX*╳]\s*\d|\d\s*%?\s*[+＋]\s*\d[^。]*=|=\s*\d+(?:\.\d+)?\s*元|假设|假如|举个例子|计算[:：]")
 _LEAD_END = re.compile(r"(?:[:：]|如下|以下|如下[:：])\s*$")
 
 
@@ -64,11 +66,16 @@ def sentences_of(doc: Document) -> Iterator[Sentence]:
             yield Sentence(block.text, normalize(text), "row", tuple(headings) + (title,), lead, block.header, index)
             continue
         parts = [p.strip() for p in _SPLIT.split(block.text) if p.strip()]
-        for part in parts:
+        local = headings
+        for i, part in enumerate(parts):
             norm = normalize(part)
-            if has_figure(part):
+            if i == 0 and len(parts) > 1 and looks_like_heading(part):
+                # <p><b>（三）职工大额医疗互助。</b>在职职工按每人每年240元缴纳…</p>: a run-in heading
+                local = [norm, *headings][:3]
+                continue
+            if has_figure(part) and not WORKED_EXAMPLE.search(norm):
                 index += 1
-                yield Sentence(part, norm, block.kind, tuple(headings) + (title,),
+                yield Sentence(part, norm, block.kind, tuple(local) + (title,),
                                lead if block.kind in ("item", "para") else "", (), index)
         last = normalize(parts[-1]) if parts else ""
         if _LEAD_END.search(last):

@@ -20,9 +20,9 @@ from storage.models import Body, ChangeEvent, Snapshot
 
 class World:
     def __init__(self, db_url: str, sources: list[dict[str, Any]], diff: dict[str, Any] | None = None,
-                 alerts: list[dict[str, Any]] | None = None) -> None:
-        self.config: Config = parse_config({"database": {"url": db_url}, "source": sources,
-                                            "diff": diff or {}, "alert": alerts or []})
+                 alerts: list[dict[str, Any]] | None = None, outbox: dict[str, Any] | None = None) -> None:
+        self.config: Config = parse_config({"database": {"url": db_url}, "source": sources, "diff": diff or {},
+                                            "alert": alerts or [], "alerts": outbox or {}})
         self.engine = make_engine(db_url)
         ensure_schema(self.engine)
         self.factory = session_factory(self.engine)

@@ -19,7 +19,7 @@ AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:元|(?=/年|/月|/人))")
 # In a table whose column says 元, cells hold bare numbers: 标准(元/人·年):不低于670
 ROW_AMOUNT = re.compile(r"(?<=:)\s*(?:不低于|不少于|不超过|最低|最高)?\s*(\d+(?:\.\d+)?)(?![\d.%])")
 # A clause that only continues the one before: 个人缴费标准提高20元，达到每人每年400元
-CONTINUES = re.compile(r"^\s*(?:达到|提高到|提高至|增加到|增加至|增至|调整为|调整到|调整至|为|是|即)")
+CONTINUES = re.compile(r"^\s*(?:\d{4}\s*年度?)?\s*(?:达到|提高到|提高至|增加到|增加至|增至|调整为|调整到|调整至|为|是|即|较|比)")
 GROUP_WORDS = re.compile(
     r"((?:(?:成年|城乡)?居民|成年人|中小学生|大学生|在校学生|学生|婴幼儿|少年儿童|儿童|未成年人?|老年人|"
     r"60周岁以上(?:老年人|居民)?|70周岁以上(?:老年人|居民)?|新生儿)(?:和|及|、|与)?)+")
@@ -33,12 +33,14 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("subsidy", any_of("财政补助", "财政补贴", "政府补助", "政府补贴", "各级财政", "财政", "补助标准")),
     ("funding", any_of("筹资标准", "筹资水平", "人均筹资", "总筹资", "筹资")),
     ("contribution", any_of("个人缴费", "个人缴纳", "个人缴", "缴费标准", "居民个人", "成年居民", "成年人",
-                            "学生", "儿童", "未成年", "老年", "大学生", "中小学", "个人应缴", "个人需缴")),
+                            "学生", "儿童", "未成年", "老年", "大学生", "中小学", "个人应缴", "个人需缴",
+                            r"\d+周岁(?:以上|以下|及以上)?(?:的)?(?:城乡)?居民", "婴幼儿", "新生儿")),
 )
 # Only when no cue above is in the clause: 居民医保每人每年缴纳380元.
 WEAK_CONTRIBUTION = any_of("缴纳", "缴费", "缴交", "交纳", "应缴", "需缴")
 AFTER_ASSISTANCE = re.compile(r"^[^,，;；。]{0,10}资助")
 NOT_AN_AMOUNT = any_of("提高", "增加", "新增", "上涨", "增长", "下降", "减少", "降低", "补缴", "滞纳", "罚款", "利息",
+                       "划转", "划拨", "拨付", "一共", "实缴", "假设", "假如", "如果",
                        "差额", "工资", "收入", "基数", "起付", "报销", "支付", "限额", "医疗费", "分娩", "生育补贴",
                        "生育津贴", "营养", "一次性", "奖励", "住院", "门诊", "待遇")
 RANGES = {"contribution": (30, 3000), "subsidy": (50, 3000), "funding": (100, 5000), "assistance": (10, 3000),
@@ -98,6 +100,20 @@ def _surcharge(label: str) -> tuple[str, str] | None:
     return (best[1], best[2]) if best else None
 
 
+PAY_VERB = re.compile(r"缴纳|缴费|征收|收取|代扣|一并")
+
+
+def _surcharge_from_heading(sent: Sentence, start: int, end: int) -> tuple[str, str] | None:
+    """Under a heading such as （三）职工大额医疗互助, a bare 退休人员按每人每年120元缴纳 prices that add-on."""
+    text = sent.norm
+    clause_start, clause_end = clause_bounds(text, start)
+    if not sent.headings or not PAY_VERB.search(text[clause_start:clause_end]):
+        return None
+    if re.search(r"基数|费率|比例|%", text[clause_start:clause_end]):
+        return None
+    return _surcharge(sent.headings[0]) if len(sent.headings[0]) <= 20 else None
+
+
 def _surcharge_of(text: str, start: int, end: int, prev_start: int) -> tuple[str, str] | None:
     """The surcharge an amount prices: named just before it (长护4元, 缴纳大额医疗费用补助，每人每年120元)
     or right after a paying verb (按每人每年180元的标准缴纳大额医疗费用补助)."""
@@ -135,9 +151,13 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
     for m in _amounts(sent):
         start, end = m.start(1), m.end()
         clause_start, _ = clause_bounds(text, start)
-        if CONTINUES.match(text[clause_start:start]) and clause_start > 0:
+        cont = CONTINUES.match(text[clause_start:start])
+        if cont and clause_start > 0:
+            own = clause_start
             clause_start, _ = clause_bounds(text, clause_start - 1)
-            label = re.sub(r"(?:提高|增加|新增|上涨)\d+(?:\.\d+)?元", "", text[clause_start:start])
+            # the change words belong to the continuation, not to the figure: 提高20元，达到400元
+            label = re.sub(r"(?:提高|增加|新增|上涨)\d+(?:\.\d+)?元", "", text[clause_start:own])
+            label += text[own + cont.end():start]
         elif sent.kind == "row":
             clause_start = 0  # a row reads as one clause: 项目:个人缴费;标准(元/人·年):400
             label = text[:start]
@@ -147,10 +167,12 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         prev_end = end
         if comparison_before(text, start) or not in_scope(sent, start):
             continue
+        if re.match(r"\s*(?:的标准)?\s*(?:划转|划拨|拨付|转入|划入)", text[end:]):
+            continue  # 按每人每年65元划转: an allocation between funds, not a payment
         value = float(m.group(1))
         scan = wide if len(label) < 2 else label
         negative = _last(NOT_AN_AMOUNT, scan)
-        surcharge = _surcharge_of(text, start, end, prev_start)
+        surcharge = _surcharge_of(text, start, end, prev_start) or _surcharge_from_heading(sent, start, end)
         prev_start = end
         if surcharge:
             name, unit = surcharge
@@ -165,6 +187,11 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
             end_of = _last(rx, scan)
             if end_of > cue_end:
                 metric, cue_end = name, end_of
+        if metric is None and sent.kind in ("item", "para") and sent.lead:
+            for name, rx in CUES:
+                if rx.search(sent.lead):
+                    metric, cue_end = name, len(scan)  # 个人缴费标准如下： / 18周岁以上居民：每人每年620元
+                    break
         if AFTER_ASSISTANCE.match(text[end:]):
             metric, cue_end = "assistance", len(scan)
         elif metric is None and _last(WEAK_CONTRIBUTION, scan) >= 0 and sent_scheme_hint(sent) != "employee":
@@ -174,8 +201,8 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         if metric != "assistance" and _last(BENEFIT, scan) > cue_end:
             continue
         lo, hi = RANGES[metric]
-        if not lo <= value <= hi:
-            continue
+        if not lo <= value <= hi or value != int(value):
+            continue  # 314.12元 is a worked example (基数×费率), not a standard
         if metric == "contribution" and _period(text, start, end, "CNY/year") != "CNY/year":
             continue
         bound = BOUND.search(text[:start])

@@ -30,18 +30,22 @@ NOT_A_WINDOW = any_of("医保年度", "医疗保险年度", "待遇享受期", "
 LABEL_CUE = re.compile(
     r"((?:集中|零星|正常|常规|补)?(?:征缴|缴费|参保缴费|参保|征收)(?:期|时间|周期|期限|日期)|集中征缴|集中缴费|缴费周期)"
 )
-AFTER_CUE = re.compile(r"^\s*(?:为|是)?\s*(?:集中|统一)?(?:办理|进行|开展)?[^,，;；。]{0,14}?(?:参保|缴费|征缴|缴纳)[^,，;；。]{0,8}")
+AFTER_CUE = re.compile(r"^\s*(?:为|是)?\s*(?:集中|统一)?(?:办理|进行|开展)?[^,，;；。()（）]{0,8}?(?:参保|缴费|征缴|缴纳)"
+                       r"(?!基数|工资|比例|标准|档次|年限)[^,，;；。]{0,8}")
 
-MONTHLY = re.compile(r"(?:每月|次月|当月)(?:的)?\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:之前|以前|前|止)")
+MONTHLY = re.compile(r"(?:每月|次月|当月)(?:的)?\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:之前|以前|前|止)"
+                     r"|(?:每月|当月)(?:的)?\s*\d{1,2}\s*[日号]?\s*(?:至|到|-)\s*(\d{1,2})\s*[日号](?=[^,，;；。]{0,8}缴)")
 YEARLY = re.compile(r"(?:每年|当年|每年度|次年|翌年)(?:的)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:之前|以前|前|止|截止)"
-                    r"|截(?:止|至)(?:到)?\s*每年(?:的)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+                    r"|截(?:止|至)(?:到)?\s*每年(?:的)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
+                    r"|截止(?:时间|日期)?\s*(?:为|是|:)?\s*(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 DATED = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号](?:\s*\(含\))?\s*(?:24时|24:00)?\s*(?:之前|以前|前|截止|为止|止)"
 )
 CUT_OFF = re.compile(r"截(?:止|至)(?:时间|日期)?[^,，;；。\d]{0,4}?(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 PAY_CUE = any_of("缴费", "缴纳", "缴清", "征缴", "参保", "扣款", "扣费", "缴")
 NOT_A_DEADLINE = any_of("报销", "申请", "备案", "领取", "认定", "提交", "申领", "登记(?!缴费)", "审核", "公示", "退费",
-                        "结算", "施行", "执行", "生效", "统计", "截至目前")
+                        "结算", "施行", "执行", "生效", "统计", "截至目前", "比对", "通报", "进度", "核查", "上报", "报送",
+                        "汇总", "公布", "核对", "完成率")
 QUAL_TRIM = re.compile(r"^(?:完成|进行|办理|及时|足额|按时)+")
 
 
@@ -104,8 +108,10 @@ def windows(sent: Sentence) -> Iterator[Candidate]:
         before = text[clause_start:start]
         after = text[end:clause_end]
         context = before + after[:20]
-        if NOT_A_WINDOW.search(before[-12:]) or NOT_A_WINDOW.search(after[:10]):
+        if NOT_A_WINDOW.search(before[-12:]) or NOT_A_WINDOW.search(after[:20]):
             continue
+        if re.search(r"\d{4}\s*年度\s*[(（]\s*$", text[:start]):
+            continue  # 2025年度（2025年1月至12月）: the span defines the year, it is not a window
         if not (WINDOW_CUE.search(before) or AFTER_CUE.match(after) or (
                 sent.kind in ("item", "row") and WINDOW_CUE.search(sent.lead + " ".join(sent.headings[:1])))):
             continue
@@ -143,9 +149,12 @@ def deadlines(sent: Sentence) -> Iterator[Candidate]:
         return
     found: list[tuple[int, int, str, int | None, bool]] = []
     for m in MONTHLY.finditer(text):
-        found.append((m.start(), m.end(), f"monthly:{int(m.group(1))}", None, True))
+        day = int(m.group(1) or m.group(2))
+        if 1 <= day <= 31:
+            found.append((m.start(), m.end(), f"monthly:{day}", None, True))
     for m in YEARLY.finditer(text):
-        month, day = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), int(m.group(4)))
+        groups = [g for g in m.groups() if g is not None]
+        month, day = int(groups[0]), int(groups[1])
         if _valid(month, day):
             found.append((m.start(), m.end(), f"--{month:02d}-{day:02d}", None, True))
     for rx in (DATED, CUT_OFF):

@@ -96,6 +96,8 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
                 label = sent.headings[0]
         value = phone_value(m)
         prev_end = end
+        if label and re.search(r"养老|失业|工伤|公积金", label) and not re.search(r"医保|医疗|社保|社会保险", label):
+            continue  # 株洲市社会保险服务中心（养老、失业、工伤保险）: another insurance's line
         if value is None:
             continue
         yield Candidate("phone", value, "phone", sent, start, qualifier=label, year=None, year_fixed=True,

@@ -24,19 +24,20 @@ STRONG_CUE = any_of("缴费比例", "缴纳比例", "征收比例", "费率", "�
 NOT_A_RATE = any_of("划入", "划拨", "计入", "返还", "拨付", "增长", "同比", "提高了", "下降", "降低了", "上涨", "减少",
                     "占", "利率", "税率", "折", "优惠", "补贴", "补助", "资助", "奖励", "通胀", "覆盖", "参保率",
                     "以上", "达到", "达", "完成率", "人数", "满意", "减征", "减半", "上浮", "下浮", "浮动",
-                    "个人账户比例", "账户", "支付", "先行")
+                    "个人账户比例", "支付", "先行")
 SHARE_OF_AMOUNT = re.compile(r"(?:费|(?<!工资总)(?<!工资)额|部分|金额|标准|收入|费用)的\s*$")
 TIER_LABEL = re.compile(r"档\s*[(（]?\s*$|档次\s*[:：]?\s*$")
 OF_WAGE = re.compile(r"(?:平均工资|社平工资|工资|平均工资水平|社会平均工资|月平均工资)(?:的)?\s*$")
-TIER_AFTER = re.compile(r"^\s*(?:[、,，和及与或]\s*\d+(?:\.\d+)?\s*%\s*)*(?:[两二三四五六七八九十\d]*个?)?\s*(?:档|档次|之间)")
+TIER_AFTER = re.compile(r"^\s*(?:(?:[、,，和及与或至到\-~])\s*\d+(?:\.\d+)?\s*%\s*)*(?:[两二三四五六七八九十\d]*个?)?\s*"
+                        r"(?:档|档次|之间|的?范围)")
 RANGE_AFTER = re.compile(r"\s*(?:至|到|-|~)\s*(\d+(?:\.\d+)?)\s*%")
 LIST_JOIN = re.compile(r"^\s*(?:[(（][^()（）]{0,30}[)）])?\s*(?:或|、|和|及|与|,|，|或者)\s*$")
-PAID_OUT_AFTER = re.compile(r"\s*(?:左右)?\s*(?:的)?(?:报销|支付|赔付|补偿|结算|报账|补贴|补助|返还|划入|计入)")
+PAID_OUT_AFTER = re.compile(r"\s*(?:左右)?\s*(?:的)?[^,，;；。\d]{0,4}?(?:报销|支付|赔付|补偿|结算|报账|补贴|补助|返还|划入|计入)")
 PAY_AFTER = re.compile(r"^\s*(?:[(（][^)）]*[)）])?\s*(?:的)?(?:缴费比例|缴费率|比例|缴费|缴纳|缴|征收)")
 # An option word and what it is about: 不建立个人账户, 含生育保险, 无个人账户、带生育
 OPTION = re.compile(
-    r"((?:不建立?|建立|有|无|不设立?|设立?|不划入?|划入|不含|含|包含|包括|带|不带|不包括|不参加|参加)"
-    r"[^,，;；。()（）]{0,6}?(?:账户|个账|生育(?:保险)?))"
+    r"((?:不建立?|建立|有|无|不设立?|设立?|不划入?|划入|不含|含|包含|包括|带|不带|不包括|不参加|参加|不享受|享受)"
+    r"[^,，;；。()（）]{0,6}?(?:账户|个账|生育(?:保险)?)|统账结合|单建统筹(?:基金)?|单建统筹)"
 )
 SURCHARGE = (("长期护理保险", re.compile(r"长期护理|长护|护理保险")), ("大额医疗保险", re.compile(r"大额|大病")))
 PAYER = re.compile(r"(用人单位|单位|企业|职工个人|个人)(?!账户|身份|缴费标准|账|医疗账户)")
@@ -51,14 +52,17 @@ def _last_end(rx: re.Pattern[str], text: str) -> int:
     return end
 
 
-def _options(text: str, start: int, end: int, value: str) -> list[str]:
+def _options(text: str, start: int, end: int, value: str, prev_end: int = 0) -> list[str]:
     """The option words that tell one rate from its siblings, wherever the sentence puts them."""
     clause_start, clause_end = clause_bounds(text, start)
+    own_start = max(clause_start, prev_end)
     after = re.match(r"\s*[(（]([^()（）]{1,30})[)）]", text[end:]) or re.search(
         r"[(（]([^()（）]{1,30})[)）]", text[end:clause_end])
+    if after and re.search(r"\d", after.group(1)):
+        after = None  # 统账结合(费率8%)或单建统筹(费率6%): a figure's own parentheses, not an option
     if after and OPTION.search(after.group(1)):
         return [after.group(1).strip()]
-    found = [m.group(1) for m in OPTION.finditer(text[clause_start:start])]
+    found = [m.group(1) for m in OPTION.finditer(text[own_start:start])]
     previous = text[:clause_start].rstrip(",，")
     if not found and previous.endswith("的"):  # 选择建立个人账户的，按9%缴费
         prev_start, _ = clause_bounds(text, max(0, len(previous) - 1))
@@ -130,6 +134,7 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         value = float(m.group(1))
         clause_start, _ = clause_bounds(text, start)
         gap = text[prev_end:start] if prev_end else ""
+        previous_end = prev_end
         continues = prev_kind is not None and bool(LIST_JOIN.match(gap))
         label = text[clause_start:start]
         prev_end = end
@@ -162,7 +167,7 @@ def extract(sent: Sentence) -> Iterator[Candidate]:
         prev_kind = "rate"
         surcharge = _surcharge(label)
         row_options = [o.group(1) for o in OPTION.finditer(re.split(r"[;；]", text)[0])] if sent.kind == "row" else []
-        parts = [surcharge] if surcharge else [_payer(text, start), *(row_options or _options(text, start, end,
-                                                                                              m.group(1)))]
+        parts = [surcharge] if surcharge else [_payer(text, start), *(row_options or _options(
+            text, start, end, m.group(1), previous_end))]
         qualifier = "、".join(dict.fromkeys(p for p in parts if p)) or None
         yield Candidate("rate", number(m.group(1)), "percent", sent, start, qualifier=qualifier)

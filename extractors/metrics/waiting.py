@@ -19,15 +19,37 @@ EXEMPT = re.compile(r"(?:不受|免除|免于|免|不设|取消|无|没有|不�
 NEAR = 10
 # Which wait it is: the group or situation it applies to, named anywhere before it.
 SITUATION = re.compile(
-    r"(零星(?:参保)?缴费|零星参保|中断缴费|断缴|断保|首次参保|新参保|集中(?:征缴|参保|缴费)期(?:结束)?后(?:参保)?|"
+    r"(零星(?:参保)?缴费|零星参保|中断缴费(?:后重新(?:参保|缴费))?|断缴|断保|首次参(?:保|加)|新参保|"
+    r"集中(?:征缴|参保|缴费)期(?:结束)?后(?:参保)?|"
     r"未(?:在集中参保期内|连续)参保|固定待遇等待期|变动待遇等待期|逾期(?:参保|缴费))"
 )
 CAP = re.compile(r"(?:合计|总计|累计|最长|最多)[^,，;；。]{0,6}(不超过|不得超过|最长不超过)?\s*$")
 
 
+# 自缴费次月起满3个月后方可享受医保待遇 / 连续缴费满6个月后，方可享受统筹基金支付的待遇:
+# a wait stated without the word 等待期.
+ENTITLE = re.compile(r"满\s*(\d+)\s*(个)?\s*(月|天|日)\s*(?:后|以后|之后)?\s*[,，]?\s*(?:方可|才能|才可|可|即可|开始|起)?\s*"
+                     r"(?:按规定)?享受[^,，;；。]{0,20}待遇")
+
+
+def _entitlement_waits(sent: Sentence) -> Iterator[Candidate]:
+    text = sent.norm
+    for m in ENTITLE.finditer(text):
+        clause_start, clause_end = clause_bounds(text, m.start())
+        if EXEMPT.search(text[clause_start:clause_end]) or re.search(r"年限|累计缴费满\s*\d+\s*年", text[clause_start:m.start()]):
+            continue
+        if not in_scope(sent, m.start()):
+            continue
+        situations = SITUATION.findall(text[:m.start()])
+        yield Candidate("waiting_days", number(m.group(1)), "month" if m.group(3) == "月" else "day", sent,
+                        m.start(1), qualifier=situations[-1] if situations else None)
+
+
 def extract(sent: Sentence) -> Iterator[Candidate]:
     text = sent.norm
     if "等待期" not in text:
+        if "享受" in text and "满" in text:
+            yield from _entitlement_waits(sent)
         return
     for m in DURATION.finditer(text):
         start, end = m.start(), m.end()
