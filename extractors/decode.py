@@ -80,7 +80,7 @@ def _mostly_cjk(text: str) -> bool:
 
 
 def _is_multibyte_utf8(body: bytes) -> bool:
-    return any(b >= 0x80 for b in body[:65536]) and _strict(body, "utf-8") is not None
+    return not body.isascii() and _strict(body, "utf-8") is not None
 
 
 def decode_body(body: bytes, content_type: str | None = None) -> Decoded:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from datetime import datetime
 from typing import Iterable
 
@@ -48,6 +49,7 @@ RESIDENT_METRICS = frozenset({"contribution", "subsidy", "funding", "assistance"
 MULTI_QUALIFIER = frozenset({"rate", "base_tier_pct", "surcharge", "assistance", "contribution"})
 
 
+@lru_cache(maxsize=2048)
 def schemes_in(text: str) -> list[tuple[int, str]]:
     """(position, scheme) of every scheme cue; 灵活就业 people pay 职工医保, so it silences generic employee cues."""
     found = [(m.start(), name) for name, rx in SCHEME_CUES for m in rx.finditer(text)]

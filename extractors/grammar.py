@@ -7,7 +7,9 @@ ASCII digits, ``%``, ``-`` and ASCII colons/commas/parentheses.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
 from .sentences import Sentence
@@ -45,8 +47,20 @@ class Candidate:
     extras: dict[str, object] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=2048)
+def _separators(text: str) -> tuple[int, ...] | None:
+    """Positions of clause separators, or None when parentheses make them depend on where one stands."""
+    if any(c in text for c in OPEN_PAREN + CLOSE_PAREN):
+        return None
+    return tuple(m.start() for m in CLAUSE_END.finditer(text))
+
+
 def clause_bounds(text: str, pos: int) -> tuple[int, int]:
     """[start, end) of the clause around pos, ignoring separators inside parentheses."""
+    seps = _separators(text)
+    if seps is not None:
+        i = bisect_left(seps, pos)
+        return (seps[i - 1] + 1 if i else 0), (seps[i] if i < len(seps) else len(text))
     start = pos
     depth = 0
     while start > 0:

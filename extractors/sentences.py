@@ -68,12 +68,15 @@ def sentences_of(doc: Document) -> Iterator[Sentence]:
         parts = [p.strip() for p in _SPLIT.split(block.text) if p.strip()]
         local = headings
         for i, part in enumerate(parts):
+            figure = has_figure(part)
+            if not figure and not (i == 0 and len(parts) > 1) and i != len(parts) - 1:
+                continue  # a sentence without a number states no figure and leads nothing
             norm = normalize(part)
             if i == 0 and len(parts) > 1 and looks_like_heading(part):
                 # <p><b>（三）职工大额医疗互助。</b>在职职工按每人每年240元缴纳…</p>: a run-in heading
                 local = [norm, *headings][:3]
                 continue
-            if has_figure(part) and not WORKED_EXAMPLE.search(norm):
+            if figure and not WORKED_EXAMPLE.search(norm):
                 index += 1
                 yield Sentence(part, norm, block.kind, tuple(local) + (title,),
                                lead if block.kind in ("item", "para") else "", (), index)

@@ -68,6 +68,9 @@ def normalize(text: str) -> str:
     return s
 
 
+_FIGURE_CHAR = re.compile(r"[0-9０-９一二三四五六七八九十百两]")
+
+
 def has_figure(text: str) -> bool:
     """Cheap test run before any grammar: does the sentence hold a number at all?"""
-    return any(c.isdigit() for c in text) or any(c in text for c in "一二三四五六七八九十百两")
+    return _FIGURE_CHAR.search(text) is not None

@@ -72,9 +72,12 @@ def _label(text: str, clause_start: int, start: int, end: int | None = None) -> 
     return label
 
 
+_FIVE_DIGITS = re.compile(r"\d{5}")
+
+
 def extract(sent: Sentence) -> Iterator[Candidate]:
     text = sent.norm
-    if FOOTER.search(text):
+    if not _FIVE_DIGITS.search(text) or FOOTER.search(text):
         return
     cue_in_context = bool(sent.headings and CUE.search(sent.headings[0]) and len(sent.headings[0]) <= 12)
     prev_end = -1
