@@ -50,7 +50,7 @@ def main(ctx: click.Context, config_path_: str | None, verbose: int) -> None:
         handler.setLevel(level)
 
 
-@main.command()
+@main.command(short_help="Crawl, extract, diff and alert: one run.")
 @click.option("--source", "sources", multiple=True, metavar="ID", help="Only this source (repeatable).")
 @click.option("--due", is_flag=True, help="Only sources whose schedule says they are due.")
 @click.option("-v", "--verbose", count=True, help="Print one summary line.")
@@ -140,36 +140,72 @@ def extract(pages: tuple[str, ...], as_json: bool, region: str | None, province:
         sys.exit(1)
 
 
-@main.command()
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _tell(ctx: click.Context, message: str) -> None:
+    """A line for a person at a terminal (or under -v); nothing under cron, whose mail it would be."""
+    from .progress import is_terminal
+
+    if ctx.find_root().obj.get("verbose") or is_terminal(sys.stderr):
+        click.echo(message, err=True)
+
+
+def _check_regions(url: str, regions: tuple[str, ...]) -> None:
+    from .export import known_regions
+
+    if not regions:
+        return
+    known = known_regions(url)
+    unknown = [r for r in regions if r not in known]
+    if unknown:
+        raise click.ClickException(f"no figures recorded for {', '.join(unknown)}; "
+                                   f"known regions: {', '.join(known) or 'none yet (run `yibao run` first)'}")
+
+
+@main.command(short_help="Tables for analysts, as CSV or XLSX.")
 @click.option("--what", type=click.Choice(["current", "wide", "history", "changes"]), default="current",
-              show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.csv or FILE.xlsx")
-@click.option("--region", "regions", multiple=True, help="Only these regions (repeatable).")
-@click.option("--province", "provinces", multiple=True)
-@click.option("--metric", "metrics", multiple=True)
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only rows seen or detected on/after.")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only rows seen or detected before.")
+              show_default=True, help="current: the figures now, one row each; wide: one row per region and scheme, "
+              "one column per metric; history: every version; changes: the change events.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="FILE.csv (UTF-8 with BOM, for Excel) or FILE.xlsx.")
+@click.option("--region", "regions", multiple=True, metavar="R", help="Only this region, e.g. 潍坊市 (repeatable).")
+@click.option("--province", "provinces", multiple=True, metavar="P", help="Only this province (repeatable).")
+@click.option("--metric", "metrics", multiple=True, metavar="M",
+              help="Only this metric: base_min, base_max, rate, … (repeatable).")
+@click.option("--since", type=DATE, metavar="DATE",
+              help="Only rows last seen (current, wide), observed (history) or detected (changes) on or after "
+              "DATE, UTC.")
+@click.option("--until", type=DATE, metavar="DATE", help="The same, on or before DATE.")
 @click.pass_context
 def export(ctx: click.Context, what: str, output: str, regions: tuple[str, ...], provinces: tuple[str, ...],
            metrics: tuple[str, ...], since: Any, until: Any) -> None:
-    """Write current figures, the wide table, the history or the change events as CSV/XLSX.
+    """Write current figures, the wide table, the history or the change events as CSV or XLSX.
+
+    Text a page could control is neutralised against spreadsheet formulas (a
+    leading = + - @ tab or CR gets an apostrophe); numbers stay numbers.
 
     \b
     Example:
-      yibao export --what changes -o changes.csv --region 潍坊市
+      yibao export --what changes -o changes.csv --region 潍坊市 --since 2025-01-01
+      yibao export --what wide -o figures.xlsx --metric base_min --metric base_max
     """
+    from datetime import timedelta
+
     from .export import ExportFilter, export_table
 
     config = _config(ctx)
-    flt = ExportFilter(list(regions), list(provinces), list(metrics), since, until)
     try:
+        flt = ExportFilter(list(regions), list(provinces), list(metrics), since,
+                           until + timedelta(days=1) if until else None)
+        _check_regions(config.database.url, regions)
         n = export_table(config.database.url, what, Path(output), flt)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"wrote {n} rows to {output}", err=True)
+    _tell(ctx, f"wrote {n} rows to {output}")
 
 
-@main.command()
+@main.command(short_help="A region's figures over time, with evidence.")
 @click.argument("region")
 @click.option("--metric", help="Only this metric (base_min, rate, …).")
 @click.option("--scheme", type=click.Choice(["flexible", "resident", "employee"]))
@@ -177,24 +213,68 @@ def export(ctx: click.Context, what: str, output: str, regions: tuple[str, ...],
 def history(ctx: click.Context, region: str, metric: str | None, scheme: str | None) -> None:
     """Print a region's figures over time, with their sources and evidence.
 
+    Exit status 1 when nothing is recorded for REGION (the known regions are listed).
+
     \b
     Example:
       yibao history 潍坊市 --metric base_max
     """
-    from .export import history_lines
+    from .export import history_lines, known_regions
 
     config = _config(ctx)
-    lines = history_lines(config.database.url, region, metric, scheme)
+    try:
+        lines = history_lines(config.database.url, region, metric, scheme)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     if not lines:
-        click.echo(f"no figures recorded for {region}", err=True)
+        known = known_regions(config.database.url)
+        click.echo(f"no figures recorded for {region}" + (f" {metric}" if metric else "")
+                   + f"; known regions: {', '.join(known) or 'none yet'}", err=True)
         sys.exit(1)
     for line in lines:
         click.echo(line)
 
 
+@main.command(short_help="One self-contained HTML page with charts.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="FILE.html",
+              help="Where to write the page.")
+@click.option("--since", type=DATE, metavar="DATE",
+              help="List the changes detected on or after DATE, UTC (default: the last 30 days).")
+@click.option("--region", "regions", multiple=True, metavar="R", help="Only this region (repeatable).")
+@click.pass_context
+def report(ctx: click.Context, output: str, since: Any, regions: tuple[str, ...]) -> None:
+    """Write one self-contained HTML page: changes, current figures, history charts, sources.
+
+    The page needs no network to open: charts are embedded PNGs, CSS is
+    inline, and there is no script. On a terminal it shows progress.
+
+    \b
+    Example:
+      yibao report -o report.html --since 2025-01-01 --region 潍坊市
+    """
+    from datetime import timezone
+
+    from .report import write_report
+
+    config = _config(ctx)
+    try:
+        _check_regions(config.database.url, regions)
+        done = write_report(config.database.url, Path(output), since.replace(tzinfo=timezone.utc) if since else None,
+                            list(regions))
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _tell(ctx, f"wrote {output}: {done.regions} regions, {done.charts} charts, {done.changes} changes, "
+               f"{done.size / 1024:.0f} KiB in {done.seconds:.1f} s")
+
+
 @main.group()
 def db() -> None:
-    """Database schema commands."""
+    """Database schema commands.
+
+    \b
+    Example:
+      yibao --config yibao.toml db upgrade
+    """
 
 
 @db.command("upgrade")
@@ -214,7 +294,7 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database at schema {head_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
 
 
-@main.command()
+@main.command(short_help="The two-run demo on a bundled site.")
 @click.option("--dir", "workdir", type=click.Path(file_okay=False), default="yibao-demo", show_default=True,
               help="Where the demo database, config, alerts and CSV go.")
 def demo(workdir: str) -> None:
@@ -231,7 +311,12 @@ def demo(workdir: str) -> None:
 
 @main.group()
 def alerts() -> None:
-    """The delivery outbox and the alert channels."""
+    """The delivery outbox and the alert channels.
+
+    \b
+    Example:
+      yibao alerts status
+    """
 
 
 @alerts.command("status")
@@ -270,6 +355,91 @@ def alerts_test(ctx: click.Context, channel: str) -> None:
     except Exception as exc:  # noqa: BLE001
         raise click.ClickException(f"{channel}: {exc}") from None
     click.echo(f"sent a test notice through {channel}")
+
+
+@main.command()
+@click.option("--list", "list_only", is_flag=True, help="Print the jobs and their next run times, and exit.")
+@click.pass_context
+def schedule(ctx: click.Context, list_only: bool) -> None:
+    """Run the scheduler daemon: each cron expression fires `yibao run` in a child process.
+
+    A source's `schedule`, else [schedule] cron (default daily 07:30
+    Asia/Shanghai). Jobs are kept in the database; a tick missed while the
+    daemon was down runs on restart when within misfire_grace_seconds. One run
+    at a time: a tick that finds a run going logs and skips. SIGTERM stops it
+    cleanly. Logs go to stderr.
+
+    \b
+    Example:
+      yibao --config yibao.toml schedule --list
+      yibao --config yibao.toml schedule
+    """
+    from .daemon import Daemon, describe
+
+    config = _config(ctx)
+    if not config.source:
+        raise click.ClickException("no [[source]] in the config: nothing to schedule")
+    if list_only:
+        for line in describe(config):
+            click.echo(line)
+        return
+    for name in ("pipeline.daemon", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(min(handler.level, logging.INFO))
+    sys.exit(Daemon(config).serve())
+
+
+@main.group("sources")
+def sources_group() -> None:
+    """The configured sources.
+
+    \b
+    Example:
+      yibao sources check weifang-bendibao-flexible
+    """
+
+
+@sources_group.command("check")
+@click.argument("source_id", metavar="ID")
+@click.pass_context
+def sources_check(ctx: click.Context, source_id: str) -> None:
+    """Fetch one source now, with the configured politeness, and print what came back; no database.
+
+    One line per fetch (role, outcome, status, ms, bytes, facts found, URL),
+    articles included for a listing. Every request is unconditional, so this
+    shows what the site serves today. Exit 0 when the page or listing
+    answered, 1 when it did not.
+
+    \b
+    Example:
+      yibao sources check weifang-bendibao-flexible
+    """
+    from crawler import CrawlSource, FetchResult, crawl, polite_settings
+    from extractors import extract_facts
+
+    config = _config(ctx)
+    src = next((s for s in config.source if s.id == source_id), None)
+    if src is None:
+        raise click.ClickException(f"unknown source {source_id}; configured: "
+                                   f"{', '.join(s.id for s in config.source) or 'none'}")
+    results: list[FetchResult] = []
+    crawl([CrawlSource(src.id, src.url, src.kind, src.follow, src.max_articles, src.crawl_overrides())], {},
+          results.append, polite_settings(config.crawl.user_agent, config.crawl.contact,
+                                          **config.crawl.scrapy_overrides()))
+    for r in sorted(results, key=lambda r: (r.role == "article", r.rank)):
+        facts = "-"
+        if r.outcome == "ok" and r.body is not None:
+            try:
+                facts = str(len(extract_facts(r.body, url=r.url, region_hint=src.region, province_hint=src.province,
+                                              content_type=r.content_type)))
+            except Exception as exc:  # noqa: BLE001 - report, as the run would
+                facts = f"extractor failed: {type(exc).__name__}"
+        size = len(r.body) if r.body is not None else 0
+        click.echo(f"{r.role}\t{r.outcome}\t{r.status or '-'}\t{r.elapsed_ms or 0} ms\t{size} B\t"
+                   f"{facts} facts\t{r.url}" + (f"\t{r.error}" if r.error else ""))
+    main_ok = any(r.ok for r in results if r.role in ("page", "listing"))
+    sys.exit(0 if main_ok else 1)
 
 
 if __name__ == "__main__":

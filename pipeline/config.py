@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
+from extractors.vocab import METRICS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_NAMES = ("yibao.toml",)
@@ -31,16 +32,29 @@ class DatabaseConfig(Strict):
 
 
 class CrawlConfig(Strict):
-    user_agent: str | None = None
-    contact: str | None = Field(default=None, description="URL or e-mail put in the User-Agent")
-    obey_robots: bool = True
-    concurrency_per_host: int = Field(default=2, ge=1, le=64)
-    concurrency: int = Field(default=16, ge=1, le=512)
-    download_delay: float = Field(default=0.5, ge=0)
-    autothrottle: bool = True
-    download_timeout: float = Field(default=30, gt=0)
-    max_size_mb: float = Field(default=10, gt=0)
-    retries: int = Field(default=2, ge=0, le=10)
+    """[crawl]: the polite defaults for every source; each [[source]] may override most of them."""
+
+    user_agent: str | None = Field(default=None, description="User-Agent; default yibao-watch/VERSION (+project URL)")
+    contact: str | None = Field(default=None, description="URL or e-mail a web team can reach you at, put in the "
+                                                          "User-Agent (e.g. https://example.org/yibao-contact)")
+    obey_robots: bool = Field(default=True, description="obey robots.txt")
+    concurrency_per_host: int = Field(default=2, ge=1, le=64, description="requests in flight per host at most")
+    concurrency: int = Field(default=16, ge=1, le=512, description="requests in flight in all at most")
+    download_delay: float = Field(default=0.5, ge=0, description="seconds between requests to one host, at least")
+    autothrottle: bool = Field(default=True, description="lengthen the delay when a host answers slowly")
+    cookies: bool = Field(default=False, description="keep cookies (one jar per source); off: none sent or kept")
+    download_timeout: float = Field(default=30, gt=0, description="seconds before a request is given up")
+    max_size_mb: float = Field(default=4, gt=0, description="responses larger than this fail (the largest bureau "
+                                                            "page in the corpus is ~0.1 MB)")
+    retries: int = Field(default=2, ge=0, le=10, description="retries after a 5xx, 408, 429 or a timeout")
+
+    def scrapy_overrides(self) -> dict[str, Any]:
+        """These values as Scrapy settings, over ``crawler.polite_settings()``."""
+        return {"ROBOTSTXT_OBEY": self.obey_robots, "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency_per_host,
+                "CONCURRENT_REQUESTS": self.concurrency, "DOWNLOAD_DELAY": self.download_delay,
+                "AUTOTHROTTLE_ENABLED": self.autothrottle, "COOKIES_ENABLED": self.cookies,
+                "DOWNLOAD_TIMEOUT": self.download_timeout, "DOWNLOAD_MAXSIZE": int(self.max_size_mb * 1024 * 1024),
+                "RETRY_TIMES": self.retries}
 
 
 class DiffConfig(Strict):
@@ -50,10 +64,43 @@ class DiffConfig(Strict):
     notify_extractor_changes: bool = False
 
 
+def _check_cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a cron expression (minute hour day month weekday, e.g. "
+                         f"\"30 7 * * *\"): {exc}") from None
+    return value
+
+
 class ScheduleConfig(Strict):
-    cron: str = "30 7 * * *"
-    timezone: str = "Asia/Shanghai"
-    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    """[schedule]: when `yibao run --due` and the `yibao schedule` daemon fetch a source without its own."""
+
+    cron: str = Field(default="30 7 * * *", description="minute hour day month weekday; default daily at 07:30")
+    timezone: str = Field(default="Asia/Shanghai", description="the zone the cron expressions are read in")
+    misfire_grace_seconds: int = Field(default=3600, ge=1, description="a tick missed (daemon down, busy) by no "
+                                                                       "more than this still runs, once")
+    max_run_seconds: int = Field(default=3 * 3600, ge=60, description="the daemon stops a run that takes longer")
+    shutdown_grace_seconds: int = Field(default=60, ge=1, description="on SIGTERM, how long the daemon lets a "
+                                                                      "running run finish before killing it")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return _check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
 
 
 class SourceConfig(Strict):
@@ -65,11 +112,37 @@ class SourceConfig(Strict):
     follow: str | None = None
     max_articles: int = Field(default=20, ge=1, le=500)
     schedule: str | None = Field(default=None, description="cron expression; the [schedule] default when absent")
-    obey_robots: bool | None = None
-    download_timeout: float | None = None
-    max_size_mb: float | None = None
-    retries: int | None = None
-    user_agent: str | None = None
+    revisit_articles: bool = Field(default=True, description="listing: re-request (conditionally) the articles "
+                                                             "already seen; false fetches only new links")
+    # Per-source overrides of [crawl]; absent = the [crawl] value.
+    obey_robots: bool | None = Field(default=None, description="override [crawl] obey_robots")
+    download_timeout: float | None = Field(default=None, gt=0, description="override [crawl] download_timeout")
+    max_size_mb: float | None = Field(default=None, gt=0, description="override [crawl] max_size_mb")
+    retries: int | None = Field(default=None, ge=0, le=10, description="override [crawl] retries")
+    user_agent: str | None = Field(default=None, description="override the User-Agent for this source")
+    cookies: bool | None = Field(default=None, description="override [crawl] cookies")
+    autothrottle: bool | None = Field(default=None, description="override [crawl] autothrottle for this host")
+    concurrency_per_host: int | None = Field(default=None, ge=1, le=64,
+                                             description="override [crawl] concurrency_per_host for this host")
+    download_delay: float | None = Field(default=None, ge=0, description="override [crawl] download_delay for "
+                                                                         "this host")
+
+    def crawl_overrides(self) -> dict[str, Any]:
+        """The overrides set here, in the crawler's vocabulary (``crawler.SOURCE_SETTINGS``)."""
+        values: dict[str, Any] = {
+            "obey_robots": self.obey_robots, "download_timeout": self.download_timeout,
+            "download_maxsize": int(self.max_size_mb * 1024 * 1024) if self.max_size_mb is not None else None,
+            "retries": self.retries, "user_agent": self.user_agent, "cookies": self.cookies,
+            "autothrottle": self.autothrottle, "concurrency_per_host": self.concurrency_per_host,
+            "download_delay": self.download_delay,
+            "revisit_articles": None if self.revisit_articles else False,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return _check_cron(value) if value is not None else None
 
     @field_validator("id")
     @classmethod
@@ -102,40 +175,59 @@ class SourceConfig(Strict):
         return self
 
 
+class AlertsConfig(Strict):
+    """[alerts]: how the outbox retries, and when a failing source raises a notice."""
+
+    retry_base_seconds: float = Field(default=60, ge=0, description="the first retry waits this long; each next "
+                                                                   "one twice as long")
+    retry_max_seconds: float = Field(default=6 * 3600, ge=0, description="the longest wait between two attempts")
+    max_attempts: int = Field(default=30, ge=1, description="after this many failed attempts a delivery is "
+                                                           "marked failed")
+    health_failures: int = Field(default=3, ge=1, description="a source failing this many runs in a row raises one "
+                                                             "notice (and one more when it recovers)")
+
+
 class Filters(Strict):
-    regions: list[str] = []
-    provinces: list[str] = []
+    """Per-channel routing: an event reaches a channel only when it passes every filter set."""
+
+    regions: list[str] = Field(default=[], description="full names, e.g. 潍坊市")
+    provinces: list[str] = Field(default=[], description="full names, e.g. 山东省")
     schemes: list[Literal["flexible", "resident", "employee"]] = []
-    metrics: list[str] = []
+    metrics: list[Literal[METRICS]] = []  # type: ignore[valid-type]
     kinds: list[Literal["added", "changed", "new_period", "removed", "conflict"]] = []
     min_change: float = Field(default=0.0, ge=0, description="minimum relative change of a numeric figure (0.05 = 5%)")
 
 
 class AlertBase(Filters):
-    name: str | None = None
-    mode: Literal["immediate", "digest"] = "digest"
+    name: str | None = Field(default=None, description="the channel's name in `yibao alerts …`; TYPE-N by default")
+    mode: Literal["immediate", "digest"] = Field(default="digest", description="digest: one message per run; "
+                                                                               "immediate: one per event")
     health: bool = Field(default=True, description="also send source-health notices")
 
 
 class WebhookAlert(AlertBase):
     type: Literal["webhook"]
     url: str
-    secret_env: str | None = None
-    timeout: float = 10.0
+    secret_env: str | None = Field(default=None, description="env var holding the HMAC-SHA256 key")
+    timeout: float = Field(default=10.0, gt=0)
 
 
 class EmailAlert(AlertBase):
     type: Literal["email"]
-    smtp: str
+    smtp: str = Field(description="smtp://[user@]host:port[?starttls=true] or smtps://…")
     from_: str = Field(alias="from")
     to: list[str]
-    password_env: str | None = None
+    password_env: str | None = Field(default=None, description="env var holding the SMTP password")
+    ca_file: str | None = Field(default=None, description="PEM file of the CA that signed the server's "
+                                                          "certificate, for a private mail server")
+    timeout: float = Field(default=20.0, gt=0)
 
 
 class AppriseAlert(AlertBase):
     type: Literal["apprise"]
-    urls: list[str]
-    max_chars: int = 3500
+    urls: list[str] = Field(description="Apprise URLs: dingtalk://…, wecombot://…, feishu://…, …")
+    max_chars: int | None = Field(default=None, ge=200, description="split longer messages; default: the "
+                                                                   "service's own limit")
 
 
 class FileAlert(AlertBase):
@@ -151,6 +243,7 @@ class Config(Strict):
     crawl: CrawlConfig = CrawlConfig()
     diff: DiffConfig = DiffConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertsConfig = AlertsConfig()
     source: list[SourceConfig] = []
     alert: list[AlertConfig] = []
     path: Path | None = Field(default=None, exclude=True)
@@ -238,8 +331,9 @@ def _fields_for(loc: tuple[Any, ...], data: dict[str, Any]) -> list[str]:
             continue
         if key == "alert":
             kind = loc[i + 2] if i + 2 < len(loc) else None
-            model = {"webhook": WebhookAlert, "email": EmailAlert, "apprise": AppriseAlert,
-                     "file": FileAlert}.get(str(kind))
+            alerts: dict[str, type[BaseModel]] = {"webhook": WebhookAlert, "email": EmailAlert,
+                                                  "apprise": AppriseAlert, "file": FileAlert}
+            model = alerts.get(str(kind))
             i += 3
             continue
         if field is None:

@@ -14,6 +14,7 @@ deliver  — pending outbox rows, one message per batch; a row is marked
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 from collections import Counter
@@ -33,14 +34,12 @@ from storage.db import transaction
 from storage.models import ChangeEvent, Delivery, FactKey, Page, Snapshot, Source, Statement
 
 from .config import AlertBase, AppriseAlert, Config, EmailAlert, FileAlert, SourceConfig, WebhookAlert
+from .progress import Progress, progress
 from .diff import (DiffSettings, Identity, Op, SnapshotContext, Stored, conflicts, diff_snapshot, missing_op,
                    observations)
 from .routing import batch_for, matches
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = timedelta(hours=6)
-BASE_BACKOFF = timedelta(minutes=1)
-HEALTH_FAILURES = 3
 
 
 def utcnow() -> datetime:
@@ -80,29 +79,12 @@ def diff_settings(config: Config) -> DiffSettings:
 
 
 def crawl_source(src: SourceConfig) -> CrawlSource:
-    overrides: dict[str, Any] = {}
-    if src.obey_robots is not None:
-        overrides["obey_robots"] = src.obey_robots
-    if src.download_timeout is not None:
-        overrides["download_timeout"] = src.download_timeout
-    if src.max_size_mb is not None:
-        overrides["download_maxsize"] = int(src.max_size_mb * 1024 * 1024)
-    if src.retries is not None:
-        overrides["retries"] = src.retries
-    if src.user_agent:
-        overrides["user_agent"] = src.user_agent
-    return CrawlSource(src.id, src.url, src.kind, src.follow, src.max_articles, overrides)
+    return CrawlSource(src.id, src.url, src.kind, src.follow, src.max_articles, src.crawl_overrides())
 
 
 def scrapy_settings(config: Config) -> dict[str, Any]:
     c = config.crawl
-    return polite_settings(
-        c.user_agent, c.contact,
-        ROBOTSTXT_OBEY=c.obey_robots, CONCURRENT_REQUESTS_PER_DOMAIN=c.concurrency_per_host,
-        CONCURRENT_REQUESTS=c.concurrency, DOWNLOAD_DELAY=c.download_delay, AUTOTHROTTLE_ENABLED=c.autothrottle,
-        DOWNLOAD_TIMEOUT=c.download_timeout, DOWNLOAD_MAXSIZE=int(c.max_size_mb * 1024 * 1024),
-        RETRY_TIMES=c.retries,
-    )
+    return polite_settings(c.user_agent, c.contact, **c.scrapy_overrides())
 
 
 class Pipeline:
@@ -119,6 +101,8 @@ class Pipeline:
         self.channels = config.channels()
         self.source_ok: dict[str, bool] = {}
         self.source_error: dict[str, str] = {}
+        self.source_gone: set[str] = set()
+        self.progress: Progress = Progress("", stream=io.StringIO())  # silent until the crawl starts
 
     # ------------------------------------------------------------------ sync
 
@@ -132,7 +116,10 @@ class Pipeline:
     def crawl(self, sources: list[SourceConfig]) -> None:
         with transaction(self.factory) as s:
             known = {url: Validators(etag, lm) for url, (etag, lm) in repo.validators(s).items()}
-        outcome = crawl([crawl_source(src) for src in sources], known, self.on_fetch, scrapy_settings(self.config))
+            articles = repo.known_articles(s)
+        with progress("crawl") as self.progress:
+            outcome = crawl([crawl_source(src) for src in sources], known, self.on_fetch, scrapy_settings(self.config),
+                            known_urls=articles)
         if outcome.callback_error is not None:
             raise outcome.callback_error
         for src in sources:
@@ -172,8 +159,12 @@ class Pipeline:
             self.source_ok[result.source_id] = outcome in ("ok", "not_modified")
             if error:
                 self.source_error[result.source_id] = f"{result.url}: {error}"
-            if result.status in (404, 410):
-                self.source_error[result.source_id] = f"{result.url}: HTTP {result.status} (the page is gone)"
+            if result.status in (404, 410) or (error or "").startswith("redirected to another host"):
+                # the page is gone or moved away: broken now, not after N runs; its facts stay
+                self.source_gone.add(result.source_id)
+                self.source_error[result.source_id] = f"{result.url}: {error or result.status} (the page is gone " \
+                                                      "or moved; check the source URL)"
+        self.progress.advance(item=result.url)
 
     def _count_missing(self, s: Session, source_id: str, url: str, at: datetime) -> None:
         """An unchanged page still lacks what it stopped stating: one more fetch toward `removed`."""
@@ -190,17 +181,19 @@ class Pipeline:
     def extract_pending(self) -> None:
         with transaction(self.factory) as s:
             pending = repo.pending_snapshots(s, EXTRACTOR_VERSION)
-        for snapshot_id, read_by in pending:
-            cause = "page" if read_by is None else "extractor"
-            try:
-                with transaction(self.factory) as s:
-                    self.extract_snapshot(s, snapshot_id, cause)
-                self.counts.extracted += 1
-            except ExtractionFailed as exc:
-                self.counts.extract_errors += 1
-                log.error("snapshot %s: %s", snapshot_id, exc)
-                with transaction(self.factory) as s:
-                    repo.mark_extracted(s, snapshot_id, EXTRACTOR_VERSION, self.clock(), str(exc))
+        with progress("extract", total=len(pending)) as bar:
+            for snapshot_id, read_by in pending:
+                cause = "page" if read_by is None else "extractor"
+                try:
+                    with transaction(self.factory) as s:
+                        self.extract_snapshot(s, snapshot_id, cause)
+                    self.counts.extracted += 1
+                except ExtractionFailed as exc:
+                    self.counts.extract_errors += 1
+                    log.error("snapshot %s: %s", snapshot_id, exc)
+                    with transaction(self.factory) as s:
+                        repo.mark_extracted(s, snapshot_id, EXTRACTOR_VERSION, self.clock(), str(exc))
+                bar.advance()
 
     def extract_snapshot(self, s: Session, snapshot_id: int, cause: str) -> None:
         snap = s.get(Snapshot, snapshot_id)
@@ -346,8 +339,8 @@ class Pipeline:
                 self.counts.failed_sources.add(src.id)
                 row.consecutive_failures += 1
                 row.last_status, row.last_error = "failed", self.source_error.get(src.id)
-                gone = bool(row.last_error and "(the page is gone)" in row.last_error)
-                if not row.broken and (row.consecutive_failures >= HEALTH_FAILURES or gone):
+                gone = src.id in self.source_gone
+                if not row.broken and (row.consecutive_failures >= self.config.alerts.health_failures or gone):
                     row.broken = True
                     self._health_notice(s, src, "broken", row.consecutive_failures, row.last_error, now)
 
@@ -371,6 +364,11 @@ class Pipeline:
         for (channel, batch), ids in batches.items():
             self._deliver_batch(channel, batch, ids)
 
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential: base, 2×base, 4×base … capped, between one attempt and the next."""
+        a = self.config.alerts
+        return timedelta(seconds=min(a.retry_max_seconds, a.retry_base_seconds * 2 ** (attempts - 1)))
+
     def _deliver_batch(self, channel: str, batch: str, ids: list[int]) -> None:
         with transaction(self.factory) as s:
             rows = [s.get(Delivery, i) for i in ids]
@@ -388,8 +386,8 @@ class Pipeline:
                         continue
                     row.attempts += 1
                     row.last_error = str(exc)
-                    if exc.retry:
-                        row.next_attempt_at = self.clock() + min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (row.attempts - 1))
+                    if exc.retry and row.attempts < self.config.alerts.max_attempts:
+                        row.next_attempt_at = self.clock() + self.backoff(row.attempts)
                     else:
                         row.status = "failed"
             return
@@ -445,7 +443,7 @@ def make_channel_for(alert: AlertBase, name: str) -> Any:
         return make_channel("webhook", name=name, url=alert.url, secret_env=alert.secret_env, timeout=alert.timeout)
     if isinstance(alert, EmailAlert):
         return make_channel("email", name=name, smtp=alert.smtp, sender=alert.from_, to=alert.to,
-                            password_env=alert.password_env)
+                            password_env=alert.password_env, ca_file=alert.ca_file, timeout=alert.timeout)
     if isinstance(alert, AppriseAlert):
         return make_channel("apprise", name=name, urls=alert.urls, max_chars=alert.max_chars)
     if isinstance(alert, FileAlert):

@@ -87,6 +87,16 @@ def validators(s: Session) -> dict[str, tuple[str | None, str | None]]:
     return {url: (etag, lm) for url, etag, lm in rows if etag or lm}
 
 
+def known_articles(s: Session) -> dict[str, list[str]]:
+    """Source id → the article URLs its listing led to, newest first (what a listing remembers)."""
+    rows = s.execute(select(Page.source_id, Page.url).where(Page.role == "article", Page.body_sha256.is_not(None))
+                     .order_by(Page.first_seen_at.desc(), Page.rank))
+    out: dict[str, list[str]] = {}
+    for source_id, url in rows:
+        out.setdefault(source_id, []).append(url)
+    return out
+
+
 def get_page(s: Session, source_id: str, url: str) -> Page | None:
     return s.scalar(select(Page).where(Page.source_id == source_id, Page.url == url))
 
