@@ -94,7 +94,12 @@ class EmailChannel:
     sender: str
     to: list[str]
     password_env: str | None = None
+    ca_file: str | None = None
     timeout: float = 20.0
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates are verified; a private server's CA can be named with ca_file."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
 
     def message(self, notice: Notice) -> EmailMessage:
         msg = EmailMessage()
@@ -120,13 +125,12 @@ class EmailChannel:
         password = _secret(self.password_env) if self.password_env else (unquote(parts.password) if parts.password else None)
         try:
             if parts.scheme == "smtps":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=self.timeout,
-                                                        context=ssl.create_default_context())
+                client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=self._tls())
             else:
                 client = smtplib.SMTP(host, port, timeout=self.timeout)
             with client:
                 if starttls:
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self._tls())
                 if user and password:
                     client.login(user, password)
                 client.send_message(self.message(notice))
@@ -140,27 +144,44 @@ class EmailChannel:
             raise DeliveryFailed(f"smtp {host}:{port}: {exc}", retry=True) from exc
 
 
+# Message limits of the chat services people here use, in characters, a little
+# under each service's documented byte limit for Chinese text (3 bytes a
+# character): DingTalk robot 20000 bytes, WeCom robot markdown 4096 bytes,
+# Feishu/Lark ~30000 bytes, Telegram 4096 characters. Unknown services: 3500.
+SERVICE_LIMITS = {"dingtalk": 6000, "wecombot": 1300, "wxteams": 1300, "feishu": 9000, "lark": 9000, "tgram": 4000,
+                  "slack": 3500, "discord": 1900, "mailto": 100000, "json": 100000}
+# Services whose messages render Markdown; the others get plain text.
+MARKDOWN_SERVICES = frozenset({"dingtalk", "wecombot", "wxteams", "feishu", "lark", "tgram", "slack", "discord",
+                               "json"})
+
+
 @dataclass
 class AppriseChannel:
-    """Chat apps through Apprise URLs (dingtalk://, wecombot://, feishu:// …), Markdown where supported."""
+    """Chat apps through Apprise URLs (dingtalk://, wecombot://, feishu:// …): Markdown where the
+    service renders it, and long digests split to each service's message limit."""
 
     name: str
     urls: list[str]
-    max_chars: int = 3500
+    max_chars: int | None = None
 
     def send(self, notice: Notice) -> None:
         import apprise  # heavy import: only when this channel is used
 
-        app = apprise.Apprise()
         for url in self.urls:
+            app = apprise.Apprise()
             if not app.add(url):
                 raise DeliveryFailed(f"apprise cannot use the URL {url!r}; see https://github.com/caronc/apprise/wiki",
                                      retry=False)
-        text = render.markdown(notice)
-        for chunk in split_message(text, self.max_chars):
-            ok = app.notify(body=chunk, title=render.subject(notice), body_format=apprise.NotifyFormat.MARKDOWN)
-            if not ok:
-                raise DeliveryFailed(f"apprise could not deliver to {', '.join(self.urls)}", retry=True)
+            service = url.split("://", 1)[0].lower()
+            limit = self.max_chars or SERVICE_LIMITS.get(service, 3500)
+            markdown = service in MARKDOWN_SERVICES
+            text = render.markdown(notice) if markdown else render.plain(notice)
+            fmt = apprise.NotifyFormat.MARKDOWN if markdown else apprise.NotifyFormat.TEXT
+            parts = split_message(text, limit)
+            for i, chunk in enumerate(parts, 1):
+                title = render.subject(notice) + (f"（{i}/{len(parts)}）" if len(parts) > 1 else "")
+                if not app.notify(body=chunk, title=title, body_format=fmt):
+                    raise DeliveryFailed(f"apprise could not deliver to {service}://…", retry=True)
 
 
 @dataclass

@@ -326,17 +326,35 @@ def _prose_weight(el: etree._Element) -> int:
     return len(re.findall(r"[，。；：、]", "".join(el.itertext())))
 
 
+_CLAUSE_MARKS = re.compile(r"[，。；：、,]")
+
+
+def _inside_table(el: etree._Element) -> bool:
+    node = el.getparent()
+    for _ in range(6):
+        if node is None:
+            return False
+        if node.tag in ("td", "th"):
+            return True
+        node = node.getparent()
+    return False
+
+
 def _score_candidates(body: etree._Element) -> etree._Element:
     """Readability-style choice of the article element: prose, not links."""
     scores: dict[etree._Element, float] = {}
-    for el in body.iter("p", "td", "pre", "li", "div", "span", "section", "font"):
-        own = squash((el.text or "") + "".join((c.tail or "") for c in el))
-        if el.tag in ("p", "td", "pre", "li"):
-            own = squash("".join(el.itertext()))
-        if len(own) < 10:
+    for el in body.iter("p", "pre", "li", "div", "span", "section", "font", "table"):
+        if el.tag in ("p", "pre", "li", "table"):
+            if el.tag != "table" and _inside_table(el):
+                continue  # a table is weighed once, as a whole
+            own = "".join(el.itertext())
+        else:
+            own = (el.text or "") + "".join((c.tail or "") for c in el)
+        length = len("".join(own.split()))
+        if length < 10:
             continue
-        links = sum(len(squash("".join(a.itertext()))) for a in el.iter("a")) if el.tag != "div" else 0
-        weight = len(own) + 8 * len(re.findall(r"[，。；：、,]", own)) - 2 * links
+        links = sum(len("".join(a.itertext())) for a in el.iter("a")) if el.tag not in ("div", "table") else 0
+        weight = length + 8 * len(_CLAUSE_MARKS.findall(own)) - 2 * links
         if weight <= 0:
             continue
         parent = el.getparent()
@@ -618,8 +636,12 @@ def looks_like_html(text: str) -> bool:
     return "<html" in head or "<!doctype html" in head or "<body" in head or bool(re.search(r"<(div|p|table)[\s>]", head))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
 def document_of(text: str, url: str | None = None, is_html: bool | None = None) -> Document:
     """The article of a page as blocks; HTML or plain text, decided by the caller or by sniffing."""
+    text = _CONTROL.sub("", text)  # control characters are not text, and lxml refuses them
     if is_html is None:
         is_html = looks_like_html(text)
     return html_document(text, url) if is_html else text_document(text)

@@ -8,6 +8,7 @@ year and region → duplicates folded.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
 from datetime import datetime
@@ -146,7 +147,7 @@ class PageContext:
         """A figure's own clause may name another city (相邻的济南市…8%); 本市 is the page's."""
         text = cand.sentence.norm
         clause_start, _ = clause_bounds(text, cand.pos)
-        if "本市" in text[clause_start:cand.pos]:
+        if _names_own_city(text, clause_start, cand.pos):
             return self.region, self.province
         found = subject_region(text, clause_start, cand.pos)
         if found is None or found.name == self.region:
@@ -154,6 +155,17 @@ class PageContext:
         if self.region and found.level == "province" and found.name == self.province:
             return self.region, self.province  # 山东省…: the province of the page's city
         return found.name, found.province
+
+
+@lru_cache(maxsize=2048)
+def _own_city_positions(text: str) -> tuple[int, ...]:
+    return tuple(m.start() for m in re.finditer("本市|我市|全市", text))
+
+
+def _names_own_city(text: str, start: int, end: int) -> bool:
+    positions = _own_city_positions(text)
+    i = bisect_left(positions, start)
+    return i < len(positions) and positions[i] < end
 
 
 def _facts(cand: Candidate, page: PageContext) -> list[Fact]:

@@ -182,6 +182,22 @@ def parenthetical_after(text: str, end: int) -> str | None:
 SPAN_END_YEAR = re.compile(r"(?:至|到|-|~)\s*$")
 
 
+@dataclass(frozen=True, slots=True)
+class _YearIndex:
+    starts: tuple[int, ...]
+    years: tuple[tuple[int, int, int, bool], ...]  # (start, end, year, ends a date span)
+    policy: tuple[tuple[int, int], ...]  # (start, year) of each 2025年度
+
+
+@lru_cache(maxsize=2048)
+def _years(text: str) -> _YearIndex:
+    """Every year in a sentence, found once per sentence, however many figures ask."""
+    found = [(m.start(), m.end(), int(m.group(1)), SPAN_END_YEAR.search(text[max(0, m.start() - 3):m.start()])
+              is not None, m.group(2) == "年度") for m in YEAR.finditer(text)]
+    return _YearIndex(tuple(f[0] for f in found), tuple(f[:4] for f in found),
+                      tuple((f[0], f[2]) for f in found if f[4]))
+
+
 def year_near(text: str, pos: int) -> int | None:
     """The year a figure is stated for within its sentence.
 
@@ -189,17 +205,18 @@ def year_near(text: str, pos: int) -> int | None:
     the policy year the sentence names (2025年度…按2024年…平均工资6780元确定 → 2025); otherwise the
     nearest year before it, not counting the end of a date span (2025年7月1日至2026年6月30日 → 2025).
     """
-    before = [m for m in YEAR.finditer(text, 0, pos) if not SPAN_END_YEAR.search(text[max(0, m.start() - 3):m.start()])]
-    if before and pos - before[-1].end() <= 4:
-        return int(before[-1].group(1))
-    policy = [m for m in YEAR.finditer(text) if m.group(2) == "年度"]
-    if policy:
-        earlier = [m for m in policy if m.start() < pos]
-        return int((earlier[-1] if earlier else policy[0]).group(1))
-    if before:
-        return int(before[-1].group(1))
-    after = YEAR.search(text, pos)
-    return int(after.group(1)) if after else None
+    index = _years(text)
+    cut = bisect_left(index.starts, pos)
+    before = next((y for y in reversed(index.years[max(0, cut - 16):cut]) if y[1] <= pos and not y[3]), None)
+    if before is not None and pos - before[1] <= 4:
+        return before[2]
+    if index.policy:
+        i = bisect_left([p for p, _ in index.policy], pos) if len(index.policy) < 64 else bisect_left(
+            index.policy, (pos, -1))
+        return index.policy[i - 1][1] if i else index.policy[0][1]
+    if before is not None:
+        return before[2]
+    return index.years[cut][2] if cut < len(index.years) else None
 
 
 def year_in(text: str) -> int | None:

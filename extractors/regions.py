@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -61,6 +62,12 @@ def region_named(name: str | None) -> Region | None:
 _NOT_A_PLACE = re.compile(r"^(?:大学|医院|公园|路|街|红|学院|银行)")
 
 
+@lru_cache(maxsize=2048)
+def _all_mentions(text: str) -> tuple[tuple[tuple[int, int, Region], ...], tuple[int, ...]]:
+    found = tuple(mentions(text))
+    return found, tuple(e for _, e, _ in found)
+
+
 def mentions(text: str) -> list[tuple[int, int, Region]]:
     """(start, end, region) of every region named in a text, in order."""
     by_word, rx = _index()
@@ -89,10 +96,12 @@ def subject_region(text: str, clause_start: int, pos: int) -> Region | None:
     def usable(start: int, end: int) -> bool:
         return not _EXAMPLE_BEFORE.search(text[max(0, start - 3):start]) and not _ORG_AFTER.match(text[end:])
 
-    in_clause = [(s, e, r) for s, e, r in mentions(text[:pos]) if s >= clause_start and usable(s, e)]
+    named, ends = _all_mentions(text)
+    before = named[:bisect_right(ends, pos)]
+    in_clause = [(s, e, r) for s, e, r in before if s >= clause_start and usable(s, e)]
     if in_clause:
         return in_clause[-1][2]
-    opening = [(s, e, r) for s, e, r in mentions(text[:pos]) if _LEADING.match(text[:s]) and usable(s, e)]
+    opening = [(s, e, r) for s, e, r in before[:3] if _LEADING.match(text[:s]) and usable(s, e)]
     return opening[0][2] if opening else None
 
 

@@ -21,7 +21,7 @@ _CN_PERCENT = re.compile(rf"百分之({_CN_NUMBER})")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})(?=年)")
 _CN_YEAR_MAP = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d])")
-_WAN = re.compile(r"(\d+(?:\.\d+)?)万元")
+_WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)万元")
 _DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "―": "-", "~": "-", "〜": "-", "∽": "-", "‐": "-", "‑": "-"})
 _SPACE = re.compile(r"[ \t\u3000\u00a0]+")
 

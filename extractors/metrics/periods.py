@@ -105,12 +105,13 @@ def windows(sent: Sentence) -> Iterator[Candidate]:
     for m in SPAN.finditer(text):
         start, end = m.start(), m.end()
         clause_start, clause_end = clause_bounds(text, start)
-        before = text[clause_start:start]
-        after = text[end:clause_end]
+        # the cue of a window sits near it; a bounded look keeps a page of spans linear
+        before = text[max(clause_start, start - 60):start]
+        after = text[end:min(clause_end, end + 60)]
         context = before + after[:20]
         if NOT_A_WINDOW.search(before[-12:]) or NOT_A_WINDOW.search(after[:20]):
             continue
-        if re.search(r"\d{4}\s*年度\s*[(（]\s*$", text[:start]):
+        if re.search(r"\d{4}\s*年度\s*[(（]\s*$", text[max(0, start - 12):start]):
             continue  # 2025年度（2025年1月至12月）: the span defines the year, it is not a window
         if not (WINDOW_CUE.search(before) or AFTER_CUE.match(after) or (
                 sent.kind in ("item", "row") and WINDOW_CUE.search(sent.lead + " ".join(sent.headings[:1])))):
