@@ -78,7 +78,7 @@ def polite_settings(user_agent: str | None = None, contact: str | None = None, *
         "METAREFRESH_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "ERROR",
+        "LOG_LEVEL": "CRITICAL",  # failures are reported as data, one line each, not as tracebacks
         "LOG_ENABLED": True,
     }
     settings.update(overrides)

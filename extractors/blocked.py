@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .content import document_of
+from .content import Document, document_of
 
 _WALL = re.compile(
     r"安全验证|人机验证|滑动验证|拖动滑块|请完成验证|验证码|访问过于频繁|请求过于频繁|访问频率过高|请稍后再试|"
@@ -18,12 +18,16 @@ _WALL = re.compile(
     r"安全狗|云盾|加速乐|知道创宇",
     re.I,
 )
-MIN_TEXT = 40
+MIN_TEXT = 20
 
 
 def wall_reason(text: str, is_html: bool | None = None) -> str | None:
     """Why a page is not content ('verification page', 'empty page'), or None when it is."""
-    doc = document_of(text, None, is_html)
+    return document_wall(document_of(text, None, is_html))
+
+
+def document_wall(doc: Document) -> str | None:
+    """The same, for a page already read: the pipeline parses each page once."""
     body = doc.text
     visible = len(re.sub(r"\s", "", body))
     match = _WALL.search(body[:3000]) or _WALL.search(doc.title)

@@ -8,12 +8,14 @@ year and region → duplicates folded.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
 from datetime import datetime
 from typing import Iterable
 
+from .blocked import document_wall
 from .content import Document, document_of
 from .decode import decode_body
 from .grammar import Candidate, year_in, year_near
@@ -249,6 +251,32 @@ def _claimed_once(cands: list[Candidate]) -> list[Candidate]:
         taken.add(spot)
         out.append(c)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A fetched page read once: its facts, or why it is a wall and not the page."""
+
+    facts: list[Fact]
+    wall: str | None = None
+
+
+def read_page(
+    body: bytes | str,
+    url: str | None = None,
+    region_hint: str | None = None,
+    province_hint: str | None = None,
+    content_type: str | None = None,
+    check_wall: bool = True,
+) -> Reading:
+    """Decode and parse once; tell a verification page or empty shell from content, then extract."""
+    text = decode_body(body, content_type).text if isinstance(body, bytes) else body
+    is_html = ("html" in content_type.lower() or None) if content_type else None
+    doc = document_of(text, url, is_html)
+    facts = facts_of_document(doc, region_hint, province_hint)
+    # a page that states figures is content; one that states none may be a wall in front of it
+    wall = document_wall(doc) if check_wall and not facts else None
+    return Reading(facts, wall)
 
 
 def extract_facts(

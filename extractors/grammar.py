@@ -55,6 +55,7 @@ def _separators(text: str) -> tuple[int, ...] | None:
     return tuple(m.start() for m in CLAUSE_END.finditer(text))
 
 
+@lru_cache(maxsize=16384)
 def clause_bounds(text: str, pos: int) -> tuple[int, int]:
     """[start, end) of the clause around pos, ignoring separators inside parentheses."""
     seps = _separators(text)

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import cn2an
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万点"
 _CN_NUMBER = rf"[{_CN_DIGITS}]+"
@@ -31,6 +30,8 @@ def cn_number(token: str) -> str | None:
     """'一百五十' → '150'; None when the token is not a numeral (零星, 一是)."""
     if token in ("点", "万", "千", "百") or token.startswith("点") or token.endswith("点"):
         return None
+    import cn2an  # its import builds big patterns: only pay for it on a page that has a Chinese numeral
+
     try:
         value = cn2an.cn2an(token, "normal")
     except (ValueError, KeyError, IndexError, TypeError):
@@ -53,18 +54,27 @@ def _wan(m: re.Match[str]) -> str:
     return f"{int(value) if value == int(value) else value}元"
 
 
+_CN_ANY = re.compile(f"[{_CN_DIGITS}]")
+_SPACED_FIGURE = re.compile(r"(\d) (?=[元%])")
+
+
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """One spelling for figures: ASCII digits and punctuation, numerals converted, no 万."""
     s = unicodedata.normalize("NFKC", text).translate(_DASHES)
     s = _SPACE.sub(" ", s)
-    if any(c in s for c in _CN_DIGITS):
+    if _CN_ANY.search(s):
         s = _CN_YEAR.sub(lambda m: m.group(1).translate(_CN_YEAR_MAP), s)
-        s = _CN_PERCENT.sub(_cn_percent, s)
+        if "百分之" in s:
+            s = _CN_PERCENT.sub(_cn_percent, s)
         s = _CN_QUANTITY.sub(_cn_quantity, s)
-    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
-    s = _WAN.sub(_wan, s)
-    # "4416 元" / "7 %" : a space a capture put inside a figure
-    s = re.sub(r"(\d) (?=[元%])", r"\1", s)
+    if "," in s:
+        s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+    if "万元" in s:
+        s = _WAN.sub(_wan, s)
+    if " " in s:
+        # "4416 元" / "7 %" : a space a capture put inside a figure
+        s = _SPACED_FIGURE.sub(r"\1", s)
     return s
 
 

@@ -260,6 +260,13 @@ class Config(Strict):
             raise ValueError(f"alert names must be unique; give each [[alert]] a distinct name: {', '.join(dup)}")
         return self
 
+    def source_by_id(self, source_id: str) -> SourceConfig | None:
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.source):
+            index = {s.id: s for s in self.source}
+            self.__dict__["_index"] = index
+        return index.get(source_id)
+
     def channels(self) -> dict[str, AlertBase]:
         return {channel_name(a, i): a for i, a in enumerate(self.alert)}
 

@@ -9,7 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
 from storage.db import ensure_schema, make_engine, session_factory, transaction
-from storage.models import Fetch
+from storage.models import Fetch, SourceHealth
 
 from .config import Config, SourceConfig
 
@@ -27,6 +27,10 @@ def due_sources(config: Config) -> Callable[[list[SourceConfig]], list[SourceCon
         ensure_schema(engine, config.database.auto_upgrade)
         with transaction(session_factory(engine)) as s:
             last = dict(s.execute(select(Fetch.source_id, func.max(Fetch.fetched_at)).group_by(Fetch.source_id)).all())
+            # an unchanged fetch leaves no fetch-log row, only its time in source_health
+            for sid, at in s.execute(select(SourceHealth.source_id, SourceHealth.last_fetched_at)):
+                if at is not None and (last.get(sid) is None or at > last[sid]):
+                    last[sid] = at
         engine.dispose()
         now = datetime.now(timezone.utc)
         due = []

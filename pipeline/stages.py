@@ -26,9 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import Change, DeliveryFailed, HealthNotice, Notice, make_channel
 from crawler import CrawlSource, FetchResult, Validators, crawl, polite_settings
-from extractors import EXTRACTOR_VERSION, extract_facts
-from extractors.blocked import wall_reason
-from extractors.decode import decode_body
+from extractors import EXTRACTOR_VERSION, Fact, Reading, extract_facts, read_page
 from storage import repo
 from storage.db import transaction
 from storage.models import ChangeEvent, Delivery, FactKey, Page, Snapshot, Source, Statement
@@ -38,6 +36,8 @@ from .progress import Progress, progress
 from .diff import (DiffSettings, Identity, Op, SnapshotContext, Stored, conflicts, diff_snapshot, missing_op,
                    observations)
 from .routing import batch_for, matches
+from .batch import BatchStore, Job
+from .writer import Writer, WriterReport
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,19 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
     return polite_settings(c.user_agent, c.contact, **c.scrapy_overrides())
 
 
+def read_fetch(config: Config | None, result: FetchResult) -> Reading | None:
+    """A fetched body read once, with its source's region; None for listings, 304s and failures."""
+    if result.outcome != "ok" or result.body is None or result.role == "listing":
+        return None
+    src = config.source_by_id(result.source_id) if config else None
+    try:
+        return read_page(result.body, result.url, src.region if src else None, src.province if src else None,
+                         result.content_type)
+    except Exception:  # noqa: BLE001 - stored anyway; extract_pending records the failure
+        log.exception("reading %s failed", result.url)
+        return None
+
+
 class Pipeline:
     def __init__(self, config: Config, factory: sessionmaker[Session], run_id: int,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -102,7 +115,12 @@ class Pipeline:
         self.source_ok: dict[str, bool] = {}
         self.source_error: dict[str, str] = {}
         self.source_gone: set[str] = set()
+        # unchanged fetches write no fetch-log row (storage grows with changes, not runs): their time
+        # and timing go to source_health once, at the end of the run
+        self.quiet_fetches: dict[str, tuple[datetime, int | None]] = {}
+        self.missing_at = self._pages_with_missing_figures()
         self.progress: Progress = Progress("", stream=io.StringIO())  # silent until the crawl starts
+        self.batch = BatchStore(self)
 
     # ------------------------------------------------------------------ sync
 
@@ -117,56 +135,86 @@ class Pipeline:
         with transaction(self.factory) as s:
             known = {url: Validators(etag, lm) for url, (etag, lm) in repo.validators(s).items()}
             articles = repo.known_articles(s)
-        with progress("crawl") as self.progress:
-            outcome = crawl([crawl_source(src) for src in sources], known, self.on_fetch, scrapy_settings(self.config),
-                            known_urls=articles)
-        if outcome.callback_error is not None:
-            raise outcome.callback_error
+            hashes = repo.body_hashes(s)
+        writer = Writer(self.config, self.run_id, self.started_at)
+
+        def on_result(result: FetchResult) -> None:
+            """In the crawl's process: note the fetch, hand it to the writer, saying whether it needs reading."""
+            self.note_fetch(result)
+            changed = result.body is not None and repo.body_hash(result.body) != hashes.get(
+                (result.source_id, result.url))
+            writer.put((result, changed))
+
+        try:
+            with progress("crawl") as self.progress:
+                outcome = crawl([crawl_source(src) for src in sources], known, on_result,
+                                scrapy_settings(self.config), known_urls=articles)
+            if outcome.callback_error is not None:
+                raise outcome.callback_error
+            report = writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
+        self._merge(report)
         for src in sources:
             if src.id not in self.source_ok:
                 self.source_ok[src.id] = False
                 self.source_error.setdefault(src.id, "no response (the crawl did not reach this source)")
 
+    def _merge(self, report: WriterReport) -> None:
+        """What the writer process did, into this run's counts and health."""
+        c = self.counts
+        c.changed_pages += report.counts.get("changed_pages", 0)
+        c.unchanged_pages += report.counts.get("unchanged_pages", 0)
+        c.extracted += report.counts.get("extracted", 0)
+        c.notified += report.counts.get("notified", 0)
+        c.events.update(report.events)
+        self.quiet_fetches.update(report.quiet)
+        for source_id, why in report.blocked.items():
+            self.note_blocked(source_id, why)
+
     def on_fetch(self, result: FetchResult) -> None:
-        """Store one fetch in one transaction; a 304 or an identical body stores no body."""
+        """Store one fetch in one transaction (tests and small runs; the writer process stores batches)."""
+        self.note_fetch(result)
+        blocked = self.store_batch([(result, None)])
+        for source_id, why in blocked.items():
+            self.note_blocked(source_id, why)
+
+    def store_batch(self, jobs: list[Job]) -> dict[str, str]:
+        """Store fetches in one transaction; returns source → why its page was a wall."""
+        try:
+            with transaction(self.factory) as s:
+                return self.batch.store(s, jobs)
+        except BaseException:
+            self.batch.pages.forget()
+            raise
+
+    def note_fetch(self, result: FetchResult) -> None:
+        """What a fetch says about its source's health; no database."""
         self.counts.fetched += 1
-        outcome, error = result.outcome, result.error
-        if outcome == "ok" and result.body is not None:
-            text = decode_body(result.body, result.content_type).text
-            reason = wall_reason(text, None) if result.role != "listing" else None
-            if reason:
-                outcome, error = "blocked", f"the server sent {reason}, not the page"
-        at = result.fetched_at or self.clock()
-        with transaction(self.factory) as s:
-            stored_outcome = outcome
-            if outcome in ("ok", "not_modified"):
-                page, snap = repo.observe_page(s, repo.PageFetch(
-                    result.source_id, result.url, result.status, result.etag, result.last_modified,
-                    result.content_type, result.body if outcome == "ok" else None, at, self.run_id,
-                    self.started_at, result.role, result.rank))
-                if snap is None:
-                    stored_outcome = "not_modified" if outcome == "not_modified" else "unchanged"
-                    self.counts.unchanged_pages += 1
-                    self._count_missing(s, result.source_id, result.url, at)
-                else:
-                    stored_outcome = "new"
-                    self.counts.changed_pages += 1
-            else:
-                self.counts.failed_fetches += 1
-            repo.record_fetch(s, self.run_id, result.source_id, result.url, stored_outcome, result.status, error,
-                              result.elapsed_ms, at)
         if result.role in ("page", "listing"):
-            self.source_ok[result.source_id] = outcome in ("ok", "not_modified")
-            if error:
-                self.source_error[result.source_id] = f"{result.url}: {error}"
-            if result.status in (404, 410) or (error or "").startswith("redirected to another host"):
+            self.source_ok[result.source_id] = result.outcome in ("ok", "not_modified")
+            if result.error:
+                self.source_error[result.source_id] = f"{result.url}: {result.error}"
+            if result.status in (404, 410) or (result.error or "").startswith("redirected to another host"):
                 # the page is gone or moved away: broken now, not after N runs; its facts stay
                 self.source_gone.add(result.source_id)
-                self.source_error[result.source_id] = f"{result.url}: {error or result.status} (the page is gone " \
-                                                      "or moved; check the source URL)"
+                self.source_error[result.source_id] = f"{result.url}: {result.error or result.status} (the page " \
+                                                      "is gone or moved; check the source URL)"
+        if result.outcome not in ("ok", "not_modified"):
+            self.counts.failed_fetches += 1
         self.progress.advance(item=result.url)
 
-    def _count_missing(self, s: Session, source_id: str, url: str, at: datetime) -> None:
+    def note_blocked(self, source_id: str, error: str) -> None:
+        self.source_ok[source_id] = False
+        self.source_error[source_id] = error
+        self.counts.failed_fetches += 1
+
+    def read(self, result: FetchResult) -> Reading | None:
+        """Parse a fetched body that may be new; None when there is nothing to read (or reading failed)."""
+        return read_fetch(self.config, result)
+
+    def count_missing(self, s: Session, source_id: str, url: str, at: datetime) -> None:
         """An unchanged page still lacks what it stopped stating: one more fetch toward `removed`."""
         for st, fact in repo.statements_at(s, source_id, url):
             if st.removed or st.missing_fetches == 0:
@@ -174,7 +222,7 @@ class Pipeline:
             stored = Stored(_identity(fact), repo.loads(st.value), st.url, _aware(st.url_first_seen_at),
                             st.removed, st.missing_fetches)
             op = missing_op(stored, self.settings, None)
-            self._apply(s, op, fact, st, source_id, url, None, at, "page")
+            self.apply(s, op, fact, st, source_id, url, None, at, "page")
 
     # ------------------------------------------------------------------ extract
 
@@ -195,44 +243,69 @@ class Pipeline:
                         repo.mark_extracted(s, snapshot_id, EXTRACTOR_VERSION, self.clock(), str(exc))
                 bar.advance()
 
-    def extract_snapshot(self, s: Session, snapshot_id: int, cause: str) -> None:
+    def _pages_with_missing_figures(self) -> set[tuple[str, str]]:
+        with transaction(self.factory) as s:
+            return repo.pages_with_missing_statements(s)
+
+    def extract_snapshot(self, s: Session, snapshot_id: int, cause: str, facts: list[Fact] | None = None) -> None:
         snap = s.get(Snapshot, snapshot_id)
         assert snap is not None
         source = s.get(Source, snap.source_id)
         page = s.get(Page, snap.page_id)
         assert source is not None and page is not None
-        body = repo.body_bytes(s, snap.body_sha256)
-        try:
-            facts = extract_facts(body, url=snap.url, observed_at=snap.fetched_at, region_hint=source.region,
-                                  province_hint=source.province, content_type=snap.content_type)
-        except Exception as exc:  # noqa: BLE001 - an extractor bug must not stop the run
-            raise ExtractionFailed(f"{snap.url}: the extractor failed ({type(exc).__name__}: {exc})") from exc
+        if facts is None:
+            body = repo.body_bytes(s, snap.body_sha256)
+            try:
+                facts = extract_facts(body, url=snap.url, observed_at=snap.fetched_at, region_hint=source.region,
+                                      province_hint=source.province, content_type=snap.content_type)
+            except Exception as exc:  # noqa: BLE001 - an extractor bug must not stop the run
+                raise ExtractionFailed(f"{snap.url}: the extractor failed ({type(exc).__name__}: {exc})") from exc
         now = self.clock()
         observed = observations(facts, source.region)
         rows = repo.statements_of(s, source.id)
-        stored = {fact.key: Stored(_identity(fact), repo.loads(st.value), st.url, _aware(st.url_first_seen_at),
-                                   st.removed, st.missing_fetches,
-                                   tuple(repo.recent_values(s, fact.id, source.id, self.settings.flip_versions)))
-                  for st, fact in rows}
         by_key = {fact.key: (st, fact) for st, fact in rows}
+        changed = [fact.id for st, fact in rows if fact.key in observed and repo.loads(st.value) !=
+                   observed[fact.key].value]
+        history = repo.histories(s, source.id, changed, self.settings.flip_versions)
+        stored = {fact.key: Stored(_identity(fact), repo.loads(st.value), st.url, st.url_first_seen_at,
+                                   st.removed, st.missing_fetches, tuple(history.get(fact.id, ())))
+                  for st, fact in rows}
+        baselined = source.baseline_run_id is not None
         prefixes = {k: (o.identity.earlier_years_prefix(), o.identity.year) for k, o in observed.items()
-                    if o.identity.year is not None and k not in stored}
+                    if o.identity.year is not None and k not in stored} if baselined else {}
         ctx = SnapshotContext(
-            url=snap.url, url_first_seen_at=_aware(page.first_seen_at), now=now,
-            baselined=source.baseline_run_id is not None, cause=cause,
-            others=repo.other_statements(s, observed.keys(), source.id),
+            url=snap.url, url_first_seen_at=page.first_seen_at, now=now, baselined=baselined, cause=cause,
+            # a baseline makes no events, so it needs neither other sources' values nor earlier years
+            others=repo.other_statements(s, observed.keys(), source.id) if baselined else {},
             earlier_year=repo.earlier_year_values(s, prefixes), settings=self.settings,
         )
-        for op in diff_snapshot(stored, observed, ctx):
+        ops = diff_snapshot(stored, observed, ctx)
+        facts_for = self.fact_keys(s, [op for op in ops if op.identity.key not in by_key])
+        bulk = repo.BulkRows()
+        for op in ops:
             st, fact = by_key.get(op.identity.key, (None, None))
             if fact is None:
-                obs = op.observed
-                assert obs is not None
-                fact = repo.fact_key(s, op.identity.key, op.identity.region, obs.province, op.identity.scheme,
-                                     op.identity.metric, op.identity.qualifier_key, op.identity.year, obs.unit)
-            self._apply(s, op, fact, st, source.id, snap.url, snap.id, now, cause if ctx.baselined else "baseline",
-                        first_seen=_aware(page.first_seen_at))
+                fact = facts_for[op.identity.key]
+            self.apply(s, op, fact, st, source.id, snap.url, snap.id, now, cause if ctx.baselined else "baseline",
+                        first_seen=page.first_seen_at, bulk=bulk)
+        repo.insert_bulk(s, bulk)
         repo.mark_extracted(s, snap.id, EXTRACTOR_VERSION, now)
+
+    def fact_keys(self, s: Session, ops: list[Op]) -> dict[str, FactKey]:
+        """The identities these ops need that this source never stated: existing ones, then the rest created."""
+        keys = sorted({op.identity.key for op in ops})
+        found = repo.facts_by_key(s, keys)
+        missing: dict[str, dict[str, Any]] = {}
+        for op in ops:
+            key = op.identity.key
+            if key in found or key in missing or op.observed is None:
+                continue
+            i, obs = op.identity, op.observed
+            missing[key] = {"key": key, "region": i.region, "province": obs.province, "scheme": i.scheme,
+                            "metric": i.metric, "qualifier_key": i.qualifier_key, "year": i.year, "unit": obs.unit}
+        if missing:
+            found.update(repo.new_fact_keys(s, list(missing.values())))
+        return found
 
     def close_baselines(self) -> None:
         """Sources read for the first time are baselined at the end of the run that read them.
@@ -247,16 +320,21 @@ class Pipeline:
             for source in repo.unbaselined_sources_with_reads(s):
                 source.baselined_at, source.baseline_run_id = now, self.run_id
 
-    def _apply(self, s: Session, op: Op, fact: FactKey, st: Statement | None, source_id: str, url: str,
-               snapshot_id: int | None, now: datetime, cause: str, first_seen: datetime | None = None) -> None:
+    def apply(self, s: Session, op: Op, fact: FactKey, st: Statement | None, source_id: str, url: str,
+               snapshot_id: int | None, now: datetime, cause: str, first_seen: datetime | None = None,
+               bulk: repo.BulkRows | None = None) -> None:
+        """Write one op. New statements and versions go to ``bulk`` when given: one executemany, not N objects."""
         obs = op.observed
         if op.action in ("insert", "update", "touch", "keep") and obs is not None:
             if st is None:
-                st = Statement(fact_id=fact.id, source_id=source_id, url=url, value=repo.dumps(obs.value),
-                               qualifier=obs.qualifier, evidence=obs.evidence, snapshot_id=snapshot_id,
-                               url_first_seen_at=first_seen or now, first_seen_at=now, last_seen_at=now,
-                               missing_fetches=0, removed=False)
-                s.add(st)
+                row = dict(fact_id=fact.id, source_id=source_id, url=url, value=repo.dumps(obs.value),
+                           qualifier=obs.qualifier, evidence=obs.evidence, snapshot_id=snapshot_id,
+                           url_first_seen_at=first_seen or now, first_seen_at=now, last_seen_at=now,
+                           missing_fetches=0, removed=False)
+                if bulk is not None:
+                    bulk.statements.append(row)
+                else:
+                    s.add(Statement(**row))
             elif op.action in ("update", "insert"):
                 if repo.loads(st.value) != obs.value or st.removed:
                     st.first_seen_at = now
@@ -273,8 +351,13 @@ class Pipeline:
                 st.removed = True
         if op.version:
             value = obs.value if obs is not None and op.action != "remove" else None
-            repo.add_version(s, fact.id, source_id, value, obs.qualifier if obs else None,
-                             obs.evidence if obs else "", url, snapshot_id, EXTRACTOR_VERSION, now, self.run_id, cause)
+            version = repo.version_row(fact.id, source_id, value, obs.qualifier if obs else None,
+                                       obs.evidence if obs else "", url, snapshot_id, EXTRACTOR_VERSION, now,
+                                       self.run_id, cause)
+            if bulk is not None:
+                bulk.versions.append(version)
+            else:
+                repo.insert_versions(s, [version])
         if op.event is not None:
             evidence = obs.evidence if obs else (st.evidence if st else "")
             qualifier = obs.qualifier if obs else (st.qualifier if st else None)
@@ -324,25 +407,34 @@ class Pipeline:
     # ------------------------------------------------------------------ health
 
     def update_health(self, sources: list[SourceConfig]) -> None:
+        """One transaction for every source; the common case (ok, and ok before) is one bulk UPDATE."""
         now = self.clock()
         with transaction(self.factory) as s:
+            rows = repo.health_rows(s, [src.id for src in sources])
+            quiet_ok: list[dict[str, Any]] = []
             for src in sources:
-                row = repo.health(s, src.id)
-                ok = self.source_ok.get(src.id, False)
-                row.last_run_id = self.run_id
-                if ok:
+                row = rows[src.id]
+                fetched_at, elapsed = self.quiet_fetches.get(src.id, (now, None))
+                if self.source_ok.get(src.id, False):
+                    if not row.broken and row.consecutive_failures == 0 and row.last_status == "ok":
+                        quiet_ok.append({"sid": src.id, "at": fetched_at, "ms": elapsed, "run": self.run_id})
+                        continue
                     if row.broken:
                         self._health_notice(s, src, "recovered", row.consecutive_failures, None, now)
                     row.consecutive_failures, row.broken, row.last_ok_at = 0, False, now
-                    row.last_status, row.last_error = "ok", None
+                    row.last_status, row.last_error, row.last_run_id = "ok", None, self.run_id
+                    row.last_fetched_at, row.last_elapsed_ms = fetched_at, elapsed
                     continue
                 self.counts.failed_sources.add(src.id)
                 row.consecutive_failures += 1
                 row.last_status, row.last_error = "failed", self.source_error.get(src.id)
+                row.last_run_id, row.last_fetched_at = self.run_id, now
                 gone = src.id in self.source_gone
                 if not row.broken and (row.consecutive_failures >= self.config.alerts.health_failures or gone):
                     row.broken = True
                     self._health_notice(s, src, "broken", row.consecutive_failures, row.last_error, now)
+            s.flush()
+            repo.touch_health(s, quiet_ok)
 
     def _health_notice(self, s: Session, src: SourceConfig, state: str, failures: int, error: str | None,
                        now: datetime) -> None:

@@ -241,3 +241,6 @@ class SourceHealth(Base):
     last_ok_at: Mapped[datetime | None] = mapped_column(TS)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
     broken: Mapped[bool] = mapped_column(Boolean, default=False)  # a 'broken' notice was raised
+    # An unchanged fetch writes no fetch-log row; its time and timing are kept here.
+    last_fetched_at: Mapped[datetime | None] = mapped_column(TS)
+    last_elapsed_ms: Mapped[int | None] = mapped_column(Integer)

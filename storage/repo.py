@@ -10,11 +10,11 @@ import hashlib
 import json
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import (Body, ChangeEvent, Delivery, FactKey, FactVersion, Fetch, Page, Run, Snapshot, Source,
@@ -61,11 +61,15 @@ def body_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def compress(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
 def store_body(s: Session, data: bytes, now: datetime) -> str:
     """Insert a body once per content hash; return the hash."""
     sha = body_hash(data)
     if s.get(Body, sha) is None:
-        s.add(Body(sha256=sha, data=zlib.compress(data, 6), size=len(data), stored_at=now))
+        s.add(Body(sha256=sha, data=compress(data), size=len(data), stored_at=now))
     return sha
 
 
@@ -85,6 +89,12 @@ def validators(s: Session) -> dict[str, tuple[str | None, str | None]]:
     rows = s.execute(select(Page.url, Page.etag, Page.last_modified)
                      .where(Page.body_sha256.is_not(None), Page.role != "listing"))
     return {url: (etag, lm) for url, etag, lm in rows if etag or lm}
+
+
+def body_hashes(s: Session) -> dict[tuple[str, str], str]:
+    """(source, URL) → the hash of the body we hold: a fetch whose body hashes the same needs no reading."""
+    rows = s.execute(select(Page.source_id, Page.url, Page.body_sha256).where(Page.body_sha256.is_not(None)))
+    return {(sid, url): sha for sid, url, sha in rows}
 
 
 def known_articles(s: Session) -> dict[str, list[str]]:
@@ -179,6 +189,13 @@ def unbaselined_sources_with_reads(s: Session) -> list[Source]:
     return list(s.scalars(select(Source).where(Source.baseline_run_id.is_(None), Source.id.in_(read))))
 
 
+def mark_extracted_many(s: Session, snapshot_ids: list[int], version: int, now: datetime) -> None:
+    if snapshot_ids:
+        table = Snapshot.__table__
+        s.execute(update(table).where(table.c.id == bindparam("sid")).values(
+            extractor_version=version, extracted_at=now), [{"sid": i} for i in snapshot_ids])
+
+
 def mark_extracted(s: Session, snapshot_id: int, version: int, now: datetime, error: str | None = None) -> None:
     s.execute(update(Snapshot).where(Snapshot.id == snapshot_id)
               .values(extractor_version=version, extracted_at=now, extract_error=error))
@@ -200,10 +217,28 @@ def fact_key(s: Session, key: str, region: str, province: str | None, scheme: st
     return fact
 
 
+def pages_with_missing_statements(s: Session) -> set[tuple[str, str]]:
+    """(source, URL) pairs whose page no longer states a figure it did: their fetches count toward `removed`."""
+    rows = s.execute(select(Statement.source_id, Statement.url)
+                     .where(Statement.missing_fetches > 0, Statement.removed.is_(False)).distinct())
+    return {(sid, url) for sid, url in rows}
+
+
 def statements_of(s: Session, source_id: str) -> list[tuple[Statement, FactKey]]:
     rows = s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
                      .where(Statement.source_id == source_id))
     return [(st, fact) for st, fact in rows]
+
+
+def statements_by_source(s: Session, source_ids: list[str]) -> dict[str, list[tuple[Statement, FactKey]]]:
+    """source → its (statement, fact) pairs, for many sources in one query per 500."""
+    out: dict[str, list[tuple[Statement, FactKey]]] = {}
+    for chunk in _chunks(source_ids, 500):
+        rows = s.execute(select(Statement, FactKey).join(FactKey, FactKey.id == Statement.fact_id)
+                         .where(Statement.source_id.in_(chunk)))
+        for st, fact in rows:
+            out.setdefault(st.source_id, []).append((st, fact))
+    return out
 
 
 def statements_at(s: Session, source_id: str, url: str) -> list[tuple[Statement, FactKey]]:
@@ -213,39 +248,70 @@ def statements_at(s: Session, source_id: str, url: str) -> list[tuple[Statement,
 
 
 def other_statements(s: Session, keys: Iterable[str], source_id: str) -> dict[str, list[tuple[str, Any]]]:
+    """key → the distinct values other sources state now (one source named per value)."""
     keys = list(keys)
     out: dict[str, list[tuple[str, Any]]] = {}
     for chunk in _chunks(keys, 500):
-        rows = s.execute(select(FactKey.key, Statement.source_id, Statement.value)
+        rows = s.execute(select(FactKey.key, Statement.value, func.min(Statement.source_id))
                          .join(Statement, Statement.fact_id == FactKey.id)
                          .where(FactKey.key.in_(chunk), Statement.source_id != source_id,
-                                Statement.removed.is_(False)))
-        for key, sid, value in rows:
+                                Statement.removed.is_(False))
+                         .group_by(FactKey.key, Statement.value))
+        for key, value, sid in rows:
             out.setdefault(key, []).append((sid, loads(value)))
     return out
 
 
 def earlier_year_values(s: Session, prefixes: dict[str, tuple[str, int]]) -> dict[str, Any]:
-    """key → the value of the same figure for the latest earlier year (any source)."""
+    """key → the value of the same figure for the latest earlier year (any source); one query."""
+    if not prefixes:
+        return {}
+    regions = sorted({prefix.split("|", 1)[0] for prefix, _ in prefixes.values()})
+    metrics = sorted({prefix.split("|")[2] for prefix, _ in prefixes.values()})
+    rows = s.execute(select(FactKey.key, FactKey.year, Statement.value, func.max(Statement.last_seen_at))
+                     .join(Statement, Statement.fact_id == FactKey.id)
+                     .where(FactKey.region.in_(regions), FactKey.metric.in_(metrics), FactKey.year.is_not(None),
+                            Statement.removed.is_(False))
+                     .group_by(FactKey.key, FactKey.year, Statement.value))
+    by_prefix: dict[str, list[tuple[int, datetime, str]]] = {}
+    for key, year, value, seen in rows:
+        by_prefix.setdefault(key.rsplit("|", 1)[0] + "|", []).append((year, seen, value))
     out: dict[str, Any] = {}
     for key, (prefix, year) in prefixes.items():
-        row = s.execute(
-            select(Statement.value).join(FactKey, FactKey.id == Statement.fact_id)
-            .where(FactKey.key.startswith(prefix, autoescape=True), FactKey.year.is_not(None), FactKey.year < year,
-                   Statement.removed.is_(False))
-            .order_by(FactKey.year.desc(), Statement.last_seen_at.desc()).limit(1)
-        ).first()
-        if row is not None:
-            out[key] = loads(row[0])
+        earlier = [row for row in by_prefix.get(prefix, []) if row[0] < year]
+        if earlier:
+            out[key] = loads(max(earlier, key=lambda r: (r[0], r[1]))[2])
     return out
 
 
-def recent_values(s: Session, fact_id: int, source_id: str, limit: int) -> list[tuple[Any, datetime]]:
-    """This source's earlier versions of a fact, newest first, the current one excluded."""
-    rows = s.execute(select(FactVersion.value, FactVersion.observed_at)
-                     .where(FactVersion.fact_id == fact_id, FactVersion.source_id == source_id)
-                     .order_by(FactVersion.id.desc()).limit(limit + 1)).all()
-    return [(loads(v), at) for v, at in rows[1:] if v is not None]
+def histories(s: Session, source_id: str, fact_ids: list[int], limit: int) -> dict[int, list[tuple[Any, datetime]]]:
+    """This source's earlier values of these facts, newest first, the current one excluded."""
+    out: dict[int, list[tuple[Any, datetime]]] = {}
+    if not fact_ids or limit <= 0:
+        return out
+    rows = s.execute(select(FactVersion.fact_id, FactVersion.value, FactVersion.observed_at)
+                     .where(FactVersion.source_id == source_id, FactVersion.fact_id.in_(fact_ids))
+                     .order_by(FactVersion.fact_id, FactVersion.id.desc()))
+    seen: dict[int, int] = {}
+    for fact_id, value, at in rows:
+        n = seen.get(fact_id, 0)
+        seen[fact_id] = n + 1
+        if 1 <= n <= limit and value is not None:
+            out.setdefault(fact_id, []).append((loads(value), at))
+    return out
+
+
+def facts_by_key(s: Session, keys: list[str]) -> dict[str, FactKey]:
+    out: dict[str, FactKey] = {}
+    for chunk in _chunks(keys, 500):
+        out.update({f.key: f for f in s.scalars(select(FactKey).where(FactKey.key.in_(chunk)))})
+    return out
+
+
+def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactKey]:
+    """Insert fact identities not seen before, all at once; returns them by key."""
+    s.execute(insert(FactKey), rows)
+    return facts_by_key(s, [row["key"] for row in rows])
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
@@ -253,12 +319,31 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
         yield items[i:i + size]
 
 
-def add_version(s: Session, fact_id: int, source_id: str, value: Any, qualifier: str | None, evidence: str,
-                url: str, snapshot_id: int | None, extractor_version: int, at: datetime, run_id: int | None,
-                cause: str) -> None:
-    s.add(FactVersion(fact_id=fact_id, source_id=source_id, value=None if value is None else dumps(value),
-                      qualifier=qualifier, evidence=evidence, url=url, snapshot_id=snapshot_id,
-                      extractor_version=extractor_version, observed_at=at, run_id=run_id, cause=cause))
+def version_row(fact_id: int, source_id: str, value: Any, qualifier: str | None, evidence: str, url: str,
+                snapshot_id: int | None, extractor_version: int, at: datetime, run_id: int | None,
+                cause: str) -> dict[str, Any]:
+    return dict(fact_id=fact_id, source_id=source_id, value=None if value is None else dumps(value),
+                qualifier=qualifier, evidence=evidence, url=url, snapshot_id=snapshot_id,
+                extractor_version=extractor_version, observed_at=at, run_id=run_id, cause=cause)
+
+
+def insert_versions(s: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        s.execute(insert(FactVersion), rows)
+
+
+@dataclass
+class BulkRows:
+    """Rows of one snapshot written with executemany, not one ORM object each (a baseline writes hundreds)."""
+
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def insert_bulk(s: Session, bulk: BulkRows) -> None:
+    if bulk.statements:
+        s.execute(insert(Statement), bulk.statements)
+    insert_versions(s, bulk.versions)
 
 
 def add_event(s: Session, fact: FactKey, source_id: str, kind: str, old: Any, new: Any, qualifier: str | None,
@@ -313,6 +398,28 @@ def events_by_id(s: Session, ids: Iterable[int]) -> dict[int, ChangeEvent]:
     if not ids:
         return {}
     return {e.id: e for e in s.scalars(select(ChangeEvent).where(ChangeEvent.id.in_(ids)))}
+
+
+def health_rows(s: Session, source_ids: list[str]) -> dict[str, SourceHealth]:
+    """Every source's health row, created where missing; one query per 500 sources."""
+    rows: dict[str, SourceHealth] = {}
+    for chunk in _chunks(source_ids, 500):
+        rows.update({h.source_id: h for h in s.scalars(select(SourceHealth).where(SourceHealth.source_id.in_(chunk)))})
+    for sid in source_ids:
+        if sid not in rows:
+            rows[sid] = SourceHealth(source_id=sid, consecutive_failures=0, broken=False)
+            s.add(rows[sid])
+    return rows
+
+
+def touch_health(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Record a run of healthy sources in one executemany: {sid, at, ms, run}."""
+    if not rows:
+        return
+    table = SourceHealth.__table__
+    s.execute(update(table).where(table.c.source_id == bindparam("sid")).values(
+        last_fetched_at=bindparam("at"), last_elapsed_ms=bindparam("ms"), last_run_id=bindparam("run"),
+        last_ok_at=bindparam("at")), rows)
 
 
 def health(s: Session, source_id: str) -> SourceHealth:

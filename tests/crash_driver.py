@@ -5,7 +5,10 @@
     python tests/crash_driver.py CONFIG send:1:after      # die after the 1st alert was sent, before it is recorded
     python tests/crash_driver.py CONFIG count             # run to the end, print how many commits it made
 
-Only this test driver patches anything; the production code runs unchanged.
+Only this test driver patches anything; the production code runs unchanged. A run is
+several processes (the crawl, the writer, its readers): commits are counted across all
+of them through a file, and the kill takes the whole process group, as `kill -9` of a
+cron job's group would.
 """
 from __future__ import annotations
 
@@ -19,10 +22,23 @@ from alerts import channels
 from pipeline import cli
 
 
+COUNTER = os.environ.get("YIBAO_CRASH_COUNTER", "")
+
+
 def _die() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+def _next_commit() -> int:
+    """The number of this commit among all the run's processes (O_APPEND writes are atomic)."""
+    fd = os.open(COUNTER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b".")
+    finally:
+        os.close(fd)
+    return os.path.getsize(COUNTER)
 
 
 def main() -> None:
@@ -32,7 +48,7 @@ def main() -> None:
 
     if point == "count":
         def counting_commit(self: Session) -> None:
-            calls["commit"] += 1
+            _next_commit()
             real_commit(self)
 
         Session.commit = counting_commit  # type: ignore[method-assign]
@@ -40,19 +56,19 @@ def main() -> None:
             cli.main(["--config", config, "run"], standalone_mode=False)
         except SystemExit:
             pass
-        print(f"commits={calls['commit']}")
+        print(f"commits={os.path.getsize(COUNTER) if os.path.exists(COUNTER) else 0}")
         return
 
     what, nth, when = point.split(":")
     n = int(nth)
     if what == "commit":
         def commit(self: Session) -> None:
-            calls["commit"] += 1
-            if calls["commit"] == n and when == "before":
+            number = _next_commit()
+            if number == n and when == "before":
                 self.flush()  # the writes reach the database, uncommitted
                 _die()
             real_commit(self)
-            if calls["commit"] == n and when == "after":
+            if number == n and when == "after":
                 _die()
 
         Session.commit = commit  # type: ignore[method-assign]

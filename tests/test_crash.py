@@ -29,8 +29,10 @@ ENV = {**os.environ, SECRET_ENV: "test-secret", "PYTHONPATH": str(ROOT)}
 
 
 def _drive(config: Path, point: str) -> subprocess.CompletedProcess[str]:
+    counter = config.parent / f"commits-{time.monotonic_ns()}"
     return subprocess.run([sys.executable, str(DRIVER), str(config), point], capture_output=True, text=True,
-                          env=ENV, timeout=240, cwd=ROOT)
+                          env={**ENV, "YIBAO_CRASH_COUNTER": str(counter)}, timeout=240, cwd=ROOT,
+                          start_new_session=True)
 
 
 def _events(url: str) -> Counter[tuple]:

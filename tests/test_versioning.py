@@ -62,6 +62,12 @@ def test_models_and_migrations_do_not_drift(db_url):
     assert diff == []
 
 
+def test_the_revision_runs_check_is_alembics_head(sqlite_url):
+    from storage.db import SCHEMA_REVISION
+
+    assert head_revision(make_engine(sqlite_url)) == SCHEMA_REVISION
+
+
 def test_out_of_date_database_is_refused_or_upgraded(db_url):
     engine = make_engine(db_url)
     upgrade(engine, "0001")

@@ -1,0 +1,172 @@
+"""The writer: a child process that stores and reads fetched pages while the crawl goes on.
+
+Scrapy's reactor and the extractor are both CPU-bound Python; in one process
+they take turns, and a run costs crawl + extraction + database. The crawler
+hands each :class:`~crawler.FetchResult` to this process instead, which
+stores it and extracts a changed page at once, so the two overlap on two
+cores and the pipeline's own work hides behind the crawl.
+
+Writes are grouped: every fetch waiting in the queue (up to ``BATCH``) is
+stored in one transaction. That is as safe as one transaction per page — a
+batch commits whole or not at all, and a page whose batch was lost is
+fetched and stored again by the next run — and much cheaper in commits.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any, Iterator
+
+from crawler import FetchResult
+from extractors import Reading
+from storage.db import make_engine, session_factory
+
+from .config import Config
+
+log = logging.getLogger(__name__)
+Job = tuple[FetchResult, "Reading | None"]  # a fetch, and its page as a reader read it
+BATCH = 64
+POLL_SECONDS = 1.0
+
+
+class WriterFailed(Exception):
+    """The writer process stopped; the message says why."""
+
+
+@dataclass
+class WriterReport:
+    counts: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)
+    quiet: dict[str, tuple[datetime, int | None]] = field(default_factory=dict)
+    error: str | None = None
+
+
+READERS = max(1, os.cpu_count() or 1)
+_config_for_readers: Config | None = None
+
+
+def _read_job(job: tuple[FetchResult, bool]) -> Job:
+    """In a reader process: parse a body that changed (pure CPU, no database)."""
+    from .stages import read_fetch
+
+    result, wanted = job
+    return result, read_fetch(_config_for_readers, result) if wanted else None
+
+
+def _incoming(jobs: multiprocessing.Queue[Any], parent: int) -> Iterator[tuple[FetchResult, bool]]:
+    """Fetches from the crawl until its sentinel; stops early when the parent is gone (it was killed)."""
+    while True:
+        try:
+            item = jobs.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if item is None:
+            return
+        yield item
+
+
+def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multiprocessing.Queue[Any],
+                results: Connection, parent: int) -> None:
+    """Read changed pages in a pool of reader processes and store them, in order, in batches."""
+    global _config_for_readers
+    from .stages import Pipeline  # the stages import this module
+
+    _config_for_readers = config
+    engine = make_engine(config.database.url)
+    pipe = Pipeline(config, session_factory(engine), run_id)
+    pipe.started_at = started_at
+    report = WriterReport()
+    readers = multiprocessing.get_context("fork").Pool(READERS)
+    try:
+        done = _store_all(pipe, readers.imap(_read_job, _incoming(jobs, parent)), report, parent)
+        if not done:
+            return
+        c = pipe.counts
+        report.counts = {"changed_pages": c.changed_pages, "unchanged_pages": c.unchanged_pages,
+                         "extracted": c.extracted, "notified": c.notified}
+        report.events = dict(c.events)
+        report.quiet = pipe.quiet_fetches
+        results.send(report)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
+        log.exception("the writer failed")
+        results.send(WriterReport(error=f"{type(exc).__name__}: {exc}"))
+        raise SystemExit(1) from exc
+    finally:
+        readers.terminate()
+        engine.dispose()
+
+
+def _store_all(pipe: Any, read: Any, report: WriterReport, parent: int) -> bool:
+    """Store read fetches in batches: a full batch, or whatever arrived when the flow pauses."""
+    batch: list[Job] = []
+    while True:
+        try:
+            batch.append(read.next(timeout=0.05))
+            if len(batch) < BATCH:
+                continue
+        except multiprocessing.TimeoutError:
+            if not batch:
+                continue
+        except StopIteration:
+            if batch:
+                report.blocked.update(pipe.store_batch(batch))
+            return os.getppid() == parent  # False: the crawl's process is gone, nobody to report to
+        report.blocked.update(pipe.store_batch(batch))  # only once their batch committed
+        batch = []
+
+
+class Writer:
+    """The parent's handle: feed it fetches, then collect what it did."""
+
+    def __init__(self, config: Config, run_id: int, started_at: datetime) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.jobs: multiprocessing.Queue[Any] = ctx.Queue(maxsize=4 * BATCH)
+        self._receive, send = ctx.Pipe(duplex=False)
+        # not a daemon: it starts reader processes of its own; it exits when the crawl's process is gone
+        self.process = ctx.Process(target=writer_main, name="yibao-writer", daemon=False,
+                                   args=(config, run_id, started_at, self.jobs, send, os.getpid()))
+        self.process.start()
+        send.close()
+
+    def put(self, result: tuple[FetchResult, bool] | None) -> None:
+        while True:
+            if not self.process.is_alive():
+                raise WriterFailed(self._failure())
+            try:
+                self.jobs.put(result, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _failure(self) -> str:
+        if self._receive.poll(0):
+            report: WriterReport = self._receive.recv()
+            return f"the writer failed: {report.error}"
+        return f"the writer process stopped (exit code {self.process.exitcode})"
+
+    def finish(self) -> WriterReport:
+        self.put(None)
+        while not self._receive.poll(POLL_SECONDS):
+            if not self.process.is_alive():
+                raise WriterFailed(self._failure())
+        report: WriterReport = self._receive.recv()
+        self.process.join(timeout=30)
+        if report.error:
+            raise WriterFailed(f"the writer failed: {report.error}")
+        return report
+
+    def abandon(self) -> None:
+        """The crawl failed: stop the writer; what it committed stays, the rest is redone next run."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(timeout=10)
+
+
