@@ -57,9 +57,9 @@ def declared_encodings(body: bytes, content_type: str | None) -> list[str]:
             found.append(m.group(1))
     head = body[:4096]
     for rx in (_XML_DECL, _META_CHARSET):
-        m = rx.search(head)
-        if m:
-            found.append(m.group(1).decode("ascii", "ignore"))
+        declared = rx.search(head)
+        if declared:
+            found.append(declared.group(1).decode("ascii", "ignore"))
     return found
 
 
@@ -92,9 +92,10 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
     declared = labels[0] if labels else None
     utf8_valid = _is_multibyte_utf8(body)
     for label in labels:
-        enc = normal_encoding(label)
-        if enc is None:
+        normal = normal_encoding(label)
+        if normal is None:
             continue
+        enc = normal
         if enc != "utf-8" and utf8_valid:
             continue  # a template's wrong label: the bytes are UTF-8
         if _SINGLE_BYTE.match(enc):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler import FetchResult
@@ -193,18 +193,14 @@ class BatchStore:
                 rows.append({"pid": page.id, "sha": page.body_sha256, "snap": item.snapshot_id, "etag": etag,
                              "lm": last_modified, "status": r.status, "at": r.fetched_at or self.pipe.clock(),
                              "new": item.outcome == "new"})
-        new = [r for r in rows if r["new"]]
-        same = [r for r in rows if not r["new"]]
-        table = Page.__table__
-        if new:
-            s.execute(update(table).where(table.c.id == bindparam("pid")).values(
-                body_sha256=bindparam("sha"), snapshot_id=bindparam("snap"), etag=bindparam("etag"),
-                last_modified=bindparam("lm"), last_status=bindparam("status"), last_fetched_at=bindparam("at"),
-                ok_fetches_since_change=0), new)
-        if same:
-            s.execute(update(table).where(table.c.id == bindparam("pid")).values(
-                etag=bindparam("etag"), last_modified=bindparam("lm"), last_status=bindparam("status"),
-                last_fetched_at=bindparam("at")), same)
+        new = [{"id": r["pid"], "body_sha256": r["sha"], "snapshot_id": r["snap"], "etag": r["etag"],
+                "last_modified": r["lm"], "last_status": r["status"], "last_fetched_at": r["at"],
+                "ok_fetches_since_change": 0} for r in rows if r["new"]]
+        same = [{"id": r["pid"], "etag": r["etag"], "last_modified": r["lm"], "last_status": r["status"],
+                 "last_fetched_at": r["at"]} for r in rows if not r["new"]]
+        for group in (new, same):  # ORM bulk UPDATE by primary key: one executemany each
+            if group:
+                s.execute(update(Page), group)
 
     def _fetch_log(self, s: Session, items: list[Stored]) -> None:
         rows = [{"run_id": self.pipe.run_id, "source_id": i.result.source_id, "url": i.result.url,

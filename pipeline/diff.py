@@ -188,7 +188,6 @@ def diff_snapshot(stored: dict[str, Stored], observed: dict[str, Observed], ctx:
         if old.url != ctx.url and ctx.url_first_seen_at < old.url_first_seen_at:
             ops.append(Op("keep", obs.identity, obs))  # an older article restating an old value
             continue
-        event: EventSpec | None = None
         if not ctx.baselined:
             event = None
         elif any(v == obs.value for _, v in ctx.others.get(key, [])):

@@ -463,8 +463,8 @@ class Pipeline:
 
     def _deliver_batch(self, channel: str, batch: str, ids: list[int]) -> None:
         with transaction(self.factory) as s:
-            rows = [s.get(Delivery, i) for i in ids]
-            rows = [r for r in rows if r is not None and r.status == "pending"]
+            found = [s.get(Delivery, i) for i in ids]
+            rows = [r for r in found if r is not None and r.status == "pending"]
             notice = build_notice(s, batch, rows)
         try:
             make_channel_for(self.channels[channel], channel).send(notice)

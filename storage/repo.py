@@ -94,7 +94,7 @@ def validators(s: Session) -> dict[str, tuple[str | None, str | None]]:
 def body_hashes(s: Session) -> dict[tuple[str, str], str]:
     """(source, URL) → the hash of the body we hold: a fetch whose body hashes the same needs no reading."""
     rows = s.execute(select(Page.source_id, Page.url, Page.body_sha256).where(Page.body_sha256.is_not(None)))
-    return {(sid, url): sha for sid, url, sha in rows}
+    return {(sid, url): sha for sid, url, sha in rows if sha is not None}
 
 
 def known_articles(s: Session) -> dict[str, list[str]]:
@@ -191,9 +191,9 @@ def unbaselined_sources_with_reads(s: Session) -> list[Source]:
 
 def mark_extracted_many(s: Session, snapshot_ids: list[int], version: int, now: datetime) -> None:
     if snapshot_ids:
-        table = Snapshot.__table__
-        s.execute(update(table).where(table.c.id == bindparam("sid")).values(
-            extractor_version=version, extracted_at=now), [{"sid": i} for i in snapshot_ids])
+        # ORM bulk UPDATE by primary key: one executemany
+        s.execute(update(Snapshot), [{"id": i, "extractor_version": version, "extracted_at": now}
+                                     for i in snapshot_ids])
 
 
 def mark_extracted(s: Session, snapshot_id: int, version: int, now: datetime, error: str | None = None) -> None:
@@ -275,6 +275,8 @@ def earlier_year_values(s: Session, prefixes: dict[str, tuple[str, int]]) -> dic
                      .group_by(FactKey.key, FactKey.year, Statement.value))
     by_prefix: dict[str, list[tuple[int, datetime, str]]] = {}
     for key, year, value, seen in rows:
+        if year is None:
+            continue
         by_prefix.setdefault(key.rsplit("|", 1)[0] + "|", []).append((year, seen, value))
     out: dict[str, Any] = {}
     for key, (prefix, year) in prefixes.items():
@@ -416,10 +418,8 @@ def touch_health(s: Session, rows: list[dict[str, Any]]) -> None:
     """Record a run of healthy sources in one executemany: {sid, at, ms, run}."""
     if not rows:
         return
-    table = SourceHealth.__table__
-    s.execute(update(table).where(table.c.source_id == bindparam("sid")).values(
-        last_fetched_at=bindparam("at"), last_elapsed_ms=bindparam("ms"), last_run_id=bindparam("run"),
-        last_ok_at=bindparam("at")), rows)
+    s.execute(update(SourceHealth), [{"source_id": r["sid"], "last_fetched_at": r["at"], "last_elapsed_ms": r["ms"],
+                                      "last_run_id": r["run"], "last_ok_at": r["at"]} for r in rows])
 
 
 def health(s: Session, source_id: str) -> SourceHealth:

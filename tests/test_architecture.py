@@ -27,3 +27,11 @@ def test_package_imports_from_this_project(package, tmp_path):
     done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).is_relative_to(ROOT), f"{package} resolves to {done.stdout.strip()}"
+
+
+def test_package_code_type_checks_strictly():
+    """mypy --strict (pyproject [tool.mypy]) over the five packages."""
+    exe = shutil.which("mypy", path=str(Path(sys.executable).parent))
+    assert exe, "mypy is a dev dependency: pip install -e '.[dev]'"
+    done = subprocess.run([exe], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
