@@ -75,3 +75,25 @@ def test_bad_config_fails_naming_file_key_and_choices(tmp_path, edit, words):
 def test_missing_file_says_what_to_do(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_every_toml_block_in_the_readme_is_a_valid_config():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from pipeline.config import parse_config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 3
+    for block in blocks:
+        parse_config(tomllib.loads(block.replace("url = \"http://wf.bendibao.com/...\"",
+                                                 "url = \"http://wf.bendibao.com/x\"")), "README.md")
+
+
+def test_the_example_sources_file_loads(tmp_path):
+    from pathlib import Path
+
+    config = load_config(Path(__file__).resolve().parent.parent / "sources.example.toml")
+    assert len({s.region for s in config.source if s.region}) >= 10
