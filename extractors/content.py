@@ -329,6 +329,17 @@ def _prose_weight(el: etree._Element) -> int:
 _CLAUSE_MARKS = re.compile(r"[，。；：、,]")
 
 
+_LAYOUT_CELL_CHILD = etree.XPath("./tr/td//p | ./tr/td//div | ./tr/td//table | ./tbody/tr/td//p | "
+                                 "./tbody/tr/td//div | ./tbody/tr/td//table")
+
+
+def is_layout_table(table: etree._Element) -> bool:
+    """A table that lays out the page (its cells hold paragraphs, blocks, tables) rather than data rows."""
+    if _LAYOUT_CELL_CHILD(table):
+        return True
+    return any(len("".join(cell.itertext())) > 300 for cell in table.iter("td", "th"))
+
+
 def _inside_table(el: etree._Element) -> bool:
     node = el.getparent()
     for _ in range(6):
@@ -340,13 +351,24 @@ def _inside_table(el: etree._Element) -> bool:
     return False
 
 
+def _in_layout_table(el: etree._Element) -> bool:
+    node = el.getparent()
+    while node is not None and node.tag != "table":
+        node = node.getparent()
+    return node is not None and is_layout_table(node)
+
+
 def _score_candidates(body: etree._Element) -> etree._Element:
     """Readability-style choice of the article element: prose, not links."""
     scores: dict[etree._Element, float] = {}
-    for el in body.iter("p", "pre", "li", "div", "span", "section", "font", "table"):
-        if el.tag in ("p", "pre", "li", "table"):
-            if el.tag != "table" and _inside_table(el):
-                continue  # a table is weighed once, as a whole
+    for el in body.iter("p", "pre", "li", "div", "span", "section", "font", "table", "td"):
+        if el.tag == "table" and is_layout_table(el):
+            continue  # its cells are weighed like any container
+        if el.tag == "td" and not (el.text or "").strip() and len(el) == 0:
+            continue
+        if el.tag in ("p", "pre", "li", "table", "td"):
+            if el.tag != "table" and _inside_table(el) and not _in_layout_table(el):
+                continue  # a data table is weighed once, as a whole
             own = "".join(el.itertext())
         else:
             own = (el.text or "") + "".join((c.tail or "") for c in el)
@@ -427,7 +449,7 @@ def html_blocks(main: etree._Element) -> list[Block]:
 
     def walk(el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "table":
+        if tag == "table" and not is_layout_table(el):
             flush()
             blocks.extend(_table_blocks(el))
             if el.tail:
