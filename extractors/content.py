@@ -493,6 +493,8 @@ def looks_like_heading(line: str) -> bool:
         return False
     if not _CJK.search(line) or re.fullmatch(r"[\d\s年月日:：\-./]+", line):
         return False
+    if re.search(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:发布|更新|成文|印发)(?:时间|日期)|浏览次数|来源[:：]", line):
+        return False  # 发布时间：2025-01-20 is a stamp, not a section, and its year is not the figures' year
     if re.match(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十\d]+[章节条部分])", line):
         return len(line) <= 30 and not re.search(r"[。；;]", line)
     return len(line) <= 20 and not re.search(r"[，。；,;!?！？]", line)
@@ -546,7 +548,8 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
     for line in lines:
         if out and (
             (re.search(r"[\d.,]$", out[-1]) and re.match(r"^[\d.,]*\s*(?:万?元|%|％|个月|天|日|号|年|月)", line))
-            or (re.search(r"(?:为|是|按|:|：|至|到|-)$", out[-1]) and re.match(r"^\d", line) and len(out[-1]) > 1)
+            or (re.search(r"(?:为|是|按|:|：|至|到|-)$", out[-1]) and re.match(r"^\d", line) and len(out[-1]) > 1
+                and not re.match(r"^\d{1,2}\s*[.、．)）]\s*\D", line))  # "1. 个人缴费标准…" starts a list item
         ):
             out[-1] = out[-1] + line
         else:
