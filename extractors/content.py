@@ -500,13 +500,13 @@ def looks_like_heading(line: str) -> bool:
     return len(line) <= 20 and not re.search(r"[，。；,;!?！？]", line)
 
 
-def html_document(text: str, url: str | None = None) -> Document:
+def html_document(text: str, url: str | None = None, need_publisher: bool = True) -> Document:
     root = parse_html(text)
     title = squash(root.findtext(".//title") or "")
     host = page_host(root, url)
     site_name = _meta(root, "SiteName")
     article_title = _meta(root, "ArticleTitle")
-    publisher = _publisher_lines(root)
+    publisher = _publisher_lines(root) if need_publisher else []
     etree.strip_elements(root, *JUNK_TAGS, with_tail=False)
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     h1 = next((squash("".join(h.itertext())) for h in root.iter("h1") if _text_len(h)), None)
@@ -664,12 +664,13 @@ def looks_like_html(text: str) -> bool:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
-def document_of(text: str, url: str | None = None, is_html: bool | None = None) -> Document:
+def document_of(text: str, url: str | None = None, is_html: bool | None = None,
+                need_publisher: bool = True) -> Document:
     """The article of a page as blocks; HTML or plain text, decided by the caller or by sniffing."""
     text = _CONTROL.sub("", text)  # control characters are not text, and lxml refuses them
     if is_html is None:
         is_html = looks_like_html(text)
-    return html_document(text, url) if is_html else text_document(text)
+    return html_document(text, url, need_publisher) if is_html else text_document(text)
 
 
 def iter_lines(blocks: Iterable[Block]) -> Iterator[str]:

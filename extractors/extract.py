@@ -206,9 +206,14 @@ def fold_duplicates(facts: Iterable[Fact]) -> list[Fact]:
     return out
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def candidates_of(sentences: Iterable[Sentence]) -> list[Candidate]:
     found: list[Candidate] = []
     for sent in sentences:
+        if not _DIGIT.search(sent.norm):
+            continue  # 统一、一并: Chinese numeral characters in words, no figure once normalised
         for grammar in REGISTRY.values():
             found.extend(grammar(sent))
     return found
@@ -261,6 +266,16 @@ class Reading:
     wall: str | None = None
 
 
+def warm_up() -> None:
+    """Build the lazily built parts (numeral patterns, the region index, site profiles) now.
+
+    A process that forks readers calls this first, so each reader does not
+    pay a quarter of a second for them on its first page.
+    """
+    read_page("<html><head><title>潍坊</title></head><body><p>缴费基数为四千元，等待期三个月。</p></body></html>",
+              content_type="text/html")
+
+
 def read_page(
     body: bytes | str,
     url: str | None = None,
@@ -272,7 +287,8 @@ def read_page(
     """Decode and parse once; tell a verification page or empty shell from content, then extract."""
     text = decode_body(body, content_type).text if isinstance(body, bytes) else body
     is_html = ("html" in content_type.lower() or None) if content_type else None
-    doc = document_of(text, url, is_html)
+    # the publisher line only tells the region, which a configured source already gave
+    doc = document_of(text, url, is_html, need_publisher=region_hint is None)
     facts = facts_of_document(doc, region_hint, province_hint)
     # a page that states figures is content; one that states none may be a wall in front of it
     wall = document_wall(doc) if check_wall and not facts else None
@@ -296,5 +312,5 @@ def extract_facts(
     text = decode_body(body, content_type).text if isinstance(body, bytes) else body
     if is_html is None and content_type:
         is_html = "html" in content_type.lower() or None
-    doc = document_of(text, url, is_html)
+    doc = document_of(text, url, is_html, need_publisher=region_hint is None)
     return facts_of_document(doc, region_hint, province_hint)

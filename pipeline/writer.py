@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 from crawler import FetchResult
 from extractors import Reading
+from extractors.extract import warm_up
 from storage.db import make_engine, session_factory
 
 from .config import Config
@@ -84,6 +85,7 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     pipe = Pipeline(config, session_factory(engine), run_id)
     pipe.started_at = started_at
     report = WriterReport()
+    warm_up()  # before forking, so every reader starts warm
     readers = multiprocessing.get_context("fork").Pool(READERS)
     try:
         done = _store_all(pipe, readers.imap(_read_job, _incoming(jobs, parent)), report, parent)
