@@ -76,6 +76,7 @@ class Stored:
     error: str | None
     page: PageRow | None = None
     snapshot_id: int | None = None
+    previous_sha: str | None = None  # the body the page had before this fetch
 
 
 def stored_statement(st: Any, fact: Any) -> StoredStatement:
@@ -149,17 +150,20 @@ class BatchStore:
                     item.outcome = "unchanged"
                 else:
                     item.outcome = "new"
+                    item.previous_sha = item.page.body_sha256
                     item.page.body_sha256 = sha
                     out.append(item)
         return out
 
     def _bodies(self, s: Session, items: list[Stored]) -> None:
-        wanted = {i.page.body_sha256: i.result.body for i in items if i.page and i.result.body is not None}
+        wanted = {i.page.body_sha256: i for i in items if i.page and i.result.body is not None}
         if not wanted:
             return
         have = set(s.scalars(select(Body.sha256).where(Body.sha256.in_(list(wanted)))))
-        rows = [{"sha256": sha, "data": repo.compress(body), "size": len(body), "stored_at": self.pipe.clock()}
-                for sha, body in wanted.items() if sha not in have and body is not None]
+        rows = []
+        for sha, item in wanted.items():
+            if sha not in have and item.result.body is not None:
+                rows.append(repo.body_row(s, item.result.body, item.previous_sha, self.pipe.clock()))
         if rows:
             s.execute(insert(Body), rows)
 

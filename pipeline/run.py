@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from storage import repo
-from storage.db import ensure_schema, make_engine, session_factory, transaction
+from storage.db import checkpoint, ensure_schema, make_engine, session_factory, transaction
 from storage.lock import LockHeld, RunLock
 
 from .config import Config, SourceConfig
@@ -62,7 +62,10 @@ def run_once(config: Config, only: list[str] | None = None,
     try:
         ensure_schema(engine, config.database.auto_upgrade)
         with RunLock(engine):
-            return _run_locked(config, sources, engine)
+            try:
+                return _run_locked(config, sources, engine)
+            finally:
+                checkpoint(engine)
     except LockHeld as exc:
         raise RunFailed(str(exc)) from None
     finally:

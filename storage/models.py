@@ -85,6 +85,10 @@ class Body(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed page bytes
     size: Mapped[int] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(TS)
+    # A page's next version is compressed with its previous one as the zlib dictionary: a
+    # changed figure costs a few hundred bytes, not the whole page again. Chains stay short.
+    base_sha256: Mapped[str | None] = mapped_column(String(64))
+    depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Page(Base):

@@ -73,11 +73,35 @@ def store_body(s: Session, data: bytes, now: datetime) -> str:
     return sha
 
 
+MAX_DELTA_DEPTH = 8  # a body is stored whole at least every 9 versions of a page
+_WINDOW = 32768  # zlib's dictionary holds the last 32 KiB
+
+
 def body_bytes(s: Session, sha: str) -> bytes:
+    """A page body, resolving its chain of dictionary-compressed versions."""
     body = s.get(Body, sha)
     if body is None:
         raise LookupError(f"body {sha} is missing from the database")
-    return zlib.decompress(body.data)
+    if body.base_sha256 is None:
+        return zlib.decompress(body.data)
+    base = body_bytes(s, body.base_sha256)
+    inflater = zlib.decompressobj(zdict=base[-_WINDOW:])
+    return inflater.decompress(body.data) + inflater.flush()
+
+
+def body_row(s: Session, data: bytes, previous_sha: str | None, now: datetime) -> dict[str, Any]:
+    """A bodies row for new page bytes: against the page's previous body when the chain allows."""
+    row: dict[str, Any] = {"sha256": body_hash(data), "size": len(data), "stored_at": now, "base_sha256": None,
+                           "depth": 0}
+    previous = s.get(Body, previous_sha) if previous_sha else None
+    if previous is not None and previous.depth < MAX_DELTA_DEPTH:
+        base = body_bytes(s, previous.sha256)
+        deflater = zlib.compressobj(6, zdict=base[-_WINDOW:])
+        row.update(data=deflater.compress(data) + deflater.flush(), base_sha256=previous.sha256,
+                   depth=previous.depth + 1)
+    else:
+        row["data"] = compress(data)
+    return row
 
 
 def validators(s: Session) -> dict[str, tuple[str | None, str | None]]:
@@ -154,7 +178,8 @@ def observe_page(s: Session, f: PageFetch) -> tuple[Page, Snapshot | None]:
     if sha == page.body_sha256:
         page.ok_fetches_since_change += 1
         return page, None
-    store_body(s, f.body, f.fetched_at)
+    if s.get(Body, sha) is None:
+        s.add(Body(**body_row(s, f.body, page.body_sha256, f.fetched_at)))
     snap = Snapshot(page_id=page.id, source_id=f.source_id, url=f.url, status=f.status or 200, etag=f.etag,
                     last_modified=f.last_modified, content_type=f.content_type, body_sha256=sha,
                     fetched_at=f.fetched_at, run_id=f.run_id)

@@ -278,3 +278,22 @@ def test_new_extractor_rereads_stored_pages_without_fetching(world, notify):
     events = w.events()
     assert [(e.kind, e.cause, e.notify) for e in events] == [("changed", "extractor", notify)]
     assert json.loads(events[0].new_value) == 21207
+
+
+def test_a_changed_page_costs_its_difference_not_its_size(world):
+    """Version 2 of a page is stored against version 1 as the zlib dictionary, and reads back exactly."""
+    from storage import repo
+    from storage.models import Body
+
+    w = world()
+    first = flex()
+    w.run({"wf": first})
+    w.run({"wf": flex(base_max=22080)})
+    with w.factory() as s:
+        bodies = sorted(s.scalars(select(Body)), key=lambda b: b.depth)
+        assert [b.depth for b in bodies] == [0, 1]
+        whole, delta = bodies
+        assert delta.base_sha256 == whole.sha256
+        assert len(delta.data) < len(whole.data) / 4
+        assert repo.body_bytes(s, delta.sha256) == flex(base_max=22080).encode("utf-8")
+        assert repo.body_bytes(s, whole.sha256) == first.encode("utf-8")
