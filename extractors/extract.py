@@ -23,11 +23,8 @@ from .metrics import PAGE_RULES, REGISTRY
 from .grammar import clause_bounds
 from .regions import page_region, region_named, subject_region
 from .sentences import Sentence, sentences_of
-from .vocab import Fact
+from .vocab import EXTRACTOR_VERSION, Fact  # noqa: F401 - re-exported
 
-#: Bump when a change to the extractors can change what they return for a
-#: stored page: the pipeline re-extracts stored snapshots read by older versions.
-EXTRACTOR_VERSION = 1
 
 MEDICAL_PAGE = re.compile(r"医保|医疗保险|医疗保障|医疗险|合作医疗|新农合|长期护理|大额医疗|职工医保|居民医保|医疗费|医疗")
 # A page that names only these is about another insurance (or wages) and states no medical facts.

@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
+#: Bump when a change to the extractors can change what they return for a
+#: stored page: the pipeline re-extracts stored snapshots read by older versions.
+EXTRACTOR_VERSION: Final = 1
+
 SCHEMES: Final = ("flexible", "resident", "employee")
 
 CORE_METRICS: Final = ("base_min", "base_max", "base_mid", "base", "rate", "window", "deadline", "phone")

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler import FetchResult
-from extractors import EXTRACTOR_VERSION, Reading
+from extractors import EXTRACTOR_VERSION
 from storage import repo
 from storage.models import Body, Fetch, Page, Snapshot, Source
 
@@ -29,6 +29,8 @@ from .diff import Identity, SnapshotContext, diff_snapshot, observations
 from .diff import Stored as StoredStatement
 
 if TYPE_CHECKING:
+    from extractors import Reading
+
     from .stages import Pipeline
 
 Job = tuple[FetchResult, "Reading | None"]

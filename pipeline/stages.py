@@ -20,13 +20,13 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import Change, DeliveryFailed, HealthNotice, Notice, make_channel
 from crawler import CrawlSource, FetchResult, Validators, crawl, polite_settings
-from extractors import EXTRACTOR_VERSION, Fact, Reading, extract_facts, read_page
+from extractors import EXTRACTOR_VERSION, Fact
 from storage import repo
 from storage.db import transaction
 from storage.models import ChangeEvent, Delivery, FactKey, Page, Snapshot, Source, Statement
@@ -38,6 +38,9 @@ from .diff import (DiffSettings, Identity, Op, SnapshotContext, Stored, conflict
 from .routing import batch_for, matches
 from .batch import BatchStore, Job
 from .writer import Writer, WriterReport
+
+if TYPE_CHECKING:
+    from extractors import Reading
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,8 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
 
 def read_fetch(config: Config | None, result: FetchResult) -> Reading | None:
     """A fetched body read once, with its source's region; None for listings, 304s and failures."""
+    from extractors import read_page
+
     if result.outcome != "ok" or result.body is None or result.role == "listing":
         return None
     src = config.source_by_id(result.source_id) if config else None
@@ -254,6 +259,8 @@ class Pipeline:
         page = s.get(Page, snap.page_id)
         assert source is not None and page is not None
         if facts is None:
+            from extractors import extract_facts
+
             body = repo.body_bytes(s, snap.body_sha256)
             try:
                 facts = extract_facts(body, url=snap.url, observed_at=snap.fetched_at, region_hint=source.region,

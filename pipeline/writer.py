@@ -23,14 +23,13 @@ from multiprocessing.connection import Connection
 from typing import Any, Iterator
 
 from crawler import FetchResult
-from extractors import Reading
-from extractors.extract import warm_up
+
 from storage.db import make_engine, session_factory
 
 from .config import Config
 
 log = logging.getLogger(__name__)
-Job = tuple[FetchResult, "Reading | None"]  # a fetch, and its page as a reader read it
+Job = tuple[FetchResult, Any]  # a fetch, and its extractors.Reading (or None)
 BATCH = 64
 POLL_SECONDS = 1.0
 
@@ -85,6 +84,8 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     pipe = Pipeline(config, session_factory(engine), run_id)
     pipe.started_at = started_at
     report = WriterReport()
+    from extractors.extract import warm_up
+
     warm_up()  # before forking, so every reader starts warm
     readers = multiprocessing.get_context("fork").Pool(READERS)
     try:
