@@ -144,10 +144,12 @@ class Pipeline:
         writer = Writer(self.config, self.run_id, self.started_at)
 
         def on_result(result: FetchResult) -> None:
-            """In the crawl's process: note the fetch, hand it to the writer, saying whether it needs reading."""
+            """In the crawl's process: note the fetch; hand the writer only what it has to write or read."""
             self.note_fetch(result)
-            changed = result.body is not None and repo.body_hash(result.body) != hashes.get(
-                (result.source_id, result.url))
+            key = (result.source_id, result.url)
+            changed = result.body is not None and repo.body_hash(result.body) != hashes.get(key)
+            if self._quiet(result, changed, known.get(result.url)):
+                return
             writer.put((result, changed))
 
         try:
@@ -165,6 +167,21 @@ class Pipeline:
             if src.id not in self.source_ok:
                 self.source_ok[src.id] = False
                 self.source_error.setdefault(src.id, "no response (the crawl did not reach this source)")
+
+    def _quiet(self, result: FetchResult, changed: bool, known: Validators | None) -> bool:
+        """A 304, or the same body under the same validators, writes nothing: it is counted here."""
+        if result.outcome == "not_modified":
+            same = True
+        elif result.outcome == "ok" and result.body is not None and not changed and known is not None:
+            same = (result.etag or known.etag) == known.etag and (
+                result.last_modified or known.last_modified) == known.last_modified
+        else:
+            same = False
+        if not same or (result.source_id, result.url) in self.missing_at:
+            return False  # a page still missing a figure counts toward `removed`: the writer does that
+        self.counts.unchanged_pages += 1
+        self.quiet_fetches[result.source_id] = (result.fetched_at or self.clock(), result.elapsed_ms)
+        return True
 
     def _merge(self, report: WriterReport) -> None:
         """What the writer process did, into this run's counts and health."""
