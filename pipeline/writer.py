@@ -17,6 +17,8 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -51,6 +53,30 @@ READERS = max(1, os.cpu_count() or 1)
 _config_for_readers: Config | None = None
 
 
+def _die_with(parent: int) -> None:
+    """Be killed when ``parent`` dies, not a poll later: a forked child shares the run lock.
+
+    The run lock (``flock``, or PostgreSQL's session on an inherited socket) is
+    held until every process sharing it is gone, so a child that outlived a
+    SIGKILLed run by a second would make the next run find the lock taken.
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere the children notice by polling.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _reader_start(writer: int) -> None:
+    _die_with(writer)
+
+
 def _read_job(job: tuple[FetchResult, bool]) -> Job:
     """In a reader process: parse a body that changed (pure CPU, no database)."""
     from .stages import read_fetch
@@ -79,6 +105,7 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     global _config_for_readers
     from .stages import Pipeline  # the stages import this module
 
+    _die_with(parent)
     _config_for_readers = config
     engine = make_engine(config.database.url)
     pipe = Pipeline(config, session_factory(engine), run_id)
@@ -87,7 +114,7 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     from extractors.extract import warm_up
 
     warm_up()  # before forking, so every reader starts warm
-    readers = multiprocessing.get_context("fork").Pool(READERS)
+    readers = multiprocessing.get_context("fork").Pool(READERS, _reader_start, (os.getpid(),))
     try:
         done = _store_all(pipe, readers.imap(_read_job, _incoming(jobs, parent)), report, parent)
         if not done:
@@ -168,6 +195,8 @@ class Writer:
 
     def abandon(self) -> None:
         """The crawl failed: stop the writer; what it committed stays, the rest is redone next run."""
+        # fetches still buffered for a writer that will never read them must not hold this process at exit
+        self.jobs.cancel_join_thread()
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(timeout=10)

@@ -142,6 +142,28 @@ def test_kill_on_postgresql(reference, tmp_path, demo_site, receiver, pg_url):
 # --------------------------------------------------------------------------- the run lock
 
 
+def _lock_frees_within(url: str, seconds: float) -> bool:
+    """The run lock can be taken within ``seconds`` (its holder's children die with it, not a poll later)."""
+    from storage.lock import LockHeld, RunLock
+
+    engine = make_engine(url)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            lock = RunLock(engine)
+            try:
+                lock.acquire()
+            except LockHeld:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.02)
+                continue
+            lock.release()
+            return True
+    finally:
+        engine.dispose()
+
+
 def _slow(site, seconds: float) -> None:
     def slow(handler) -> bool:
         time.sleep(seconds)
@@ -165,6 +187,8 @@ def test_second_run_exits_while_one_runs_and_a_killed_run_frees_the_lock(backend
         assert "another `yibao run`" in second.stderr and "\n" not in second.stderr.strip()
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
+        assert _lock_frees_within(db_url or f"sqlite:///{tmp_path / 'crash.db'}", 0.5), \
+            "the killed run's writer or readers still hold the run lock"
         demo_site.routes.clear()
         third = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=240)
         assert third.returncode in (0, 1), third.stderr
