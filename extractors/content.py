@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -157,13 +157,18 @@ def _is_furniture(el: etree._Element) -> bool:
     return "display:none" in style or el.get("aria-hidden") == "true" or el.get("hidden") is not None
 
 
+_STRING = etree.XPath("string()")  # an element's text, in C: "".join(el.itertext()) without the Python loop
+def text_of(el: etree._Element) -> str:
+    return str(_STRING(el))
+
+
 def _text_len(el: etree._Element) -> int:
     """Characters of text, white space not counted."""
-    return len("".join("".join(el.itertext()).split()))
+    return len("".join(text_of(el).split()))
 
 
 def _link_len(el: etree._Element) -> int:
-    return sum(len(squash("".join(a.itertext()))) for a in el.iter("a"))
+    return sum(len(squash(text_of(a))) for a in el.iter("a"))
 
 
 def _is_teaser_heading(text: str) -> bool:
@@ -176,8 +181,8 @@ def _is_link_led(el: etree._Element) -> bool:
     first = next(el.iter("a"), None)
     if first is None:
         return False
-    title = squash("".join(first.itertext()))
-    return len(title) >= 4 and 0 <= squash("".join(el.itertext())).find(title) <= 12
+    title = squash(text_of(first))
+    return len(title) >= 4 and 0 <= squash(text_of(el)).find(title) <= 12
 
 
 def _is_teaser_list(el: etree._Element) -> bool:
@@ -201,7 +206,7 @@ def _teaser_root(marker: etree._Element) -> etree._Element:
         if parent is None or parent.tag in ("body", "html"):
             return node
         others = [c for c in parent if isinstance(c.tag, str) and c is not node and _text_len(c)]
-        if others and all(_is_teaser_list(c) or _is_teaser_heading(squash("".join(c.itertext())))
+        if others and all(_is_teaser_list(c) or _is_teaser_heading(squash(text_of(c)))
                           for c in others):
             node = parent
             continue
@@ -241,7 +246,7 @@ def drop_teasers(root: etree._Element) -> int:
     markers = [
         el for el in root.iter()
         if id(el) in candidates and isinstance(el.tag, str) and el.tag not in ("html", "body")
-        and len(el) <= 3 and _is_teaser_heading(squash("".join(el.itertext())))
+        and len(el) <= 3 and _is_teaser_heading(squash(text_of(el)))
     ]
     removed = 0
     for marker in markers:
@@ -323,7 +328,7 @@ def _lines_of(text: str) -> list[str]:
 
 def _prose_weight(el: etree._Element) -> int:
     """How much sentence-like text an element holds: its count of Chinese clause punctuation."""
-    return len(re.findall(r"[，。；：、]", "".join(el.itertext())))
+    return len(re.findall(r"[，。；：、]", text_of(el)))
 
 
 _CLAUSE_MARKS = re.compile(r"[，。；：、,]")
@@ -337,7 +342,7 @@ def is_layout_table(table: etree._Element) -> bool:
     """A table that lays out the page (its cells hold paragraphs, blocks, tables) rather than data rows."""
     if _LAYOUT_CELL_CHILD(table):
         return True
-    return any(len("".join(cell.itertext())) > 300 for cell in table.iter("td", "th"))
+    return any(len(text_of(cell)) > 300 for cell in table.iter("td", "th"))
 
 
 def _inside_table(el: etree._Element) -> bool:
@@ -351,31 +356,40 @@ def _inside_table(el: etree._Element) -> bool:
     return False
 
 
-def _in_layout_table(el: etree._Element) -> bool:
+def _in_layout_table(el: etree._Element, layout_table: Callable[[etree._Element], bool] = is_layout_table
+                     ) -> bool:
     node = el.getparent()
     while node is not None and node.tag != "table":
         node = node.getparent()
-    return node is not None and is_layout_table(node)
+    return node is not None and layout_table(node)
 
 
 def _score_candidates(body: etree._Element) -> etree._Element:
     """Readability-style choice of the article element: prose, not links."""
     scores: dict[etree._Element, float] = {}
+    has_tables = body.find(".//table") is not None
+    layout: dict[etree._Element, bool] = {}
+
+    def layout_table(table: etree._Element) -> bool:
+        if table not in layout:
+            layout[table] = is_layout_table(table)
+        return layout[table]
+
     for el in body.iter("p", "pre", "li", "div", "span", "section", "font", "table", "td"):
-        if el.tag == "table" and is_layout_table(el):
+        if el.tag == "table" and layout_table(el):
             continue  # its cells are weighed like any container
         if el.tag == "td" and not (el.text or "").strip() and len(el) == 0:
             continue
         if el.tag in ("p", "pre", "li", "table", "td"):
-            if el.tag != "table" and _inside_table(el) and not _in_layout_table(el):
+            if has_tables and el.tag != "table" and _inside_table(el) and not _in_layout_table(el, layout_table):
                 continue  # a data table is weighed once, as a whole
-            own = "".join(el.itertext())
+            own = text_of(el)
         else:
             own = (el.text or "") + "".join((c.tail or "") for c in el)
         length = len("".join(own.split()))
         if length < 10:
             continue
-        links = sum(len("".join(a.itertext())) for a in el.iter("a")) if el.tag not in ("div", "table") else 0
+        links = sum(len(text_of(a)) for a in el.iter("a")) if el.tag not in ("div", "table") else 0
         weight = length + 8 * len(_CLAUSE_MARKS.findall(own)) - 2 * links
         if weight <= 0:
             continue
@@ -396,14 +410,18 @@ def _score_candidates(body: etree._Element) -> etree._Element:
     return max(top, key=lambda e: scores[e])
 
 
-def _select_main(root: etree._Element, profile: SiteProfile | None) -> tuple[etree._Element, bool]:
-    if profile:
-        for sel in profile.main:
-            found = [el for el in sel(root) if _text_len(el) >= 20]
-            if found:
-                return max(found, key=_text_len), True
+def _profile_main(root: etree._Element, profile: SiteProfile | None) -> etree._Element | None:
+    """The article element the site's profile names, if the page has it."""
+    for sel in profile.main if profile else ():
+        found = [el for el in sel(root) if _text_len(el) >= 20]
+        if found:
+            return max(found, key=_text_len)
+    return None
+
+
+def _guessed_main(root: etree._Element) -> etree._Element:
     body = root.find("body")
-    return _score_candidates(body if body is not None else root), False
+    return _score_candidates(body if body is not None else root)
 
 
 def _cell_text(cell: etree._Element) -> str:
@@ -509,10 +527,10 @@ def html_document(text: str, url: str | None = None, need_publisher: bool = True
     publisher = _publisher_lines(root) if need_publisher else []
     etree.strip_elements(root, *JUNK_TAGS, with_tail=False)
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    h1 = next((squash("".join(h.itertext())) for h in root.iter("h1") if _text_len(h)), None)
+    h1 = next((squash(text_of(h)) for h in root.iter("h1") if _text_len(h)), None)
     profile = profile_for(host)
-    main, by_profile = _select_main(root, profile)
-    if not by_profile:
+    main = _profile_main(root, profile)
+    if main is None:
         # Furniture is removed by class only when we must guess the main block
         # (a profile's main element is trusted as it is), and never a
         # container holding most of the page's prose: a template may wrap the
@@ -522,7 +540,7 @@ def html_document(text: str, url: str | None = None, need_publisher: bool = True
         for el in [e for e in root.iter() if isinstance(e.tag, str) and e.tag not in ("html", "body")]:
             if _attached(el, root) and _is_furniture(el) and _prose_weight(el) < 0.6 * total:
                 _remove(el)
-        main, _ = _select_main(root, None)
+        main = _guessed_main(root)
     if profile:
         for sel in profile.drop:
             for el in sel(main):
