@@ -337,8 +337,7 @@ def facts_by_key(s: Session, keys: list[str]) -> dict[str, FactKey]:
 
 def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactKey]:
     """Insert fact identities not seen before, all at once; returns them by key."""
-    s.execute(insert(FactKey), rows)
-    return facts_by_key(s, [row["key"] for row in rows])
+    return {f.key: f for f in s.scalars(insert(FactKey).returning(FactKey, sort_by_parameter_order=True), rows)}
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
