@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -86,6 +87,8 @@ def run(ctx: click.Context, sources: tuple[str, ...], due: bool, verbose: int) -
         click.echo(report.summary_line())
     elif sum(counts.events.values()) or counts.failed_sources or counts.delivery_failures:
         click.echo(report.summary_line())
+    global _RUN_FINISHED
+    _RUN_FINISHED = True
     sys.exit(report.exit_code)
 
 
@@ -442,5 +445,31 @@ def sources_check(ctx: click.Context, source_id: str) -> None:
     sys.exit(0 if main_ok else 1)
 
 
+_RUN_FINISHED = False  # `run` got to its exit status: everything is committed, closed and joined
+
+
+def entry() -> None:
+    """The console script: :func:`main`, and after a finished run an exit without heap teardown.
+
+    A run's process ends holding the crawl's objects; the interpreter's
+    finalisation freed them one by one — 0.4 s of a 2.5 s no-change rerun
+    of 1000 sources. By then the database is committed and closed, the lock
+    released and the writer joined, so only output is left to flush. Other
+    commands (the daemon, the demo) exit normally: their atexit handlers
+    stop servers and children.
+    """
+    try:
+        main()
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not _RUN_FINISHED:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

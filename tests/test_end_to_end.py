@@ -104,3 +104,16 @@ def test_export_writes_csv_with_bom(tmp_path, demo_site, receiver):
     text = raw.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("region,province,scheme,metric,qualifier,year,value,unit")
     assert "潍坊市" in text and "淄博市" in text and "洛阳市" in text
+
+
+def test_a_run_with_a_failed_source_exits_1_and_says_so_on_stdout(tmp_path, demo_site, receiver):
+    """The console script's exit (no heap teardown after a run) keeps the status and flushes the summary."""
+    db = tmp_path / "f.db"
+    config = tmp_path / "yibao.toml"
+    text = demo_config(demo_site.base, db, receiver.url, tmp_path / "a.jsonl", manifest())
+    text += (f'\n[[source]]\nid = "gone"\nurl = "{demo_site.base}/no-such-page.html"\n'
+             'region = "潍坊市"\nprovince = "山东省"\nkind = "page"\n')
+    config.write_text(text, "utf-8")
+    done = yibao("--config", str(config), "run", env={SECRET_ENV: "s"})
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("run 1:") and "failed" in done.stdout and done.stdout.endswith("\n")
