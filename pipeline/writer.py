@@ -13,6 +13,7 @@ fetched and stored again by the next run — and much cheaper in commits.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -111,12 +112,15 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     pipe = Pipeline(config, session_factory(engine), run_id)
     pipe.started_at = started_at
     report = WriterReport()
-    from extractors.extract import warm_up
-
-    warm_up()  # before forking, so every reader starts warm
-    readers = multiprocessing.get_context("fork").Pool(READERS, _reader_start, (os.getpid(),))
+    readers = None
     try:
-        done = _store_all(pipe, readers.imap(_read_job, _incoming(jobs, parent)), report, parent)
+        incoming = _incoming(jobs, parent)
+        first = next(incoming, None)
+        if first is not None:  # a no-change rerun sends nothing: it starts no readers
+            readers = _start_readers()
+            done = _store_all(pipe, readers.imap(_read_job, itertools.chain([first], incoming)), report, parent)
+        else:
+            done = os.getppid() == parent
         if not done:
             return
         c = pipe.counts
@@ -130,8 +134,16 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
         results.send(WriterReport(error=f"{type(exc).__name__}: {exc}"))
         raise SystemExit(1) from exc
     finally:
-        readers.terminate()
+        if readers is not None:
+            readers.terminate()
         engine.dispose()
+
+
+def _start_readers() -> Any:
+    from extractors.extract import warm_up
+
+    warm_up()  # before forking, so every reader starts warm
+    return multiprocessing.get_context("fork").Pool(READERS, _reader_start, (os.getpid(),))
 
 
 def _store_all(pipe: Any, read: Any, report: WriterReport, parent: int) -> bool:
