@@ -13,6 +13,7 @@ fetched and stored again by the next run — and much cheaper in commits.
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import multiprocessing
@@ -34,6 +35,7 @@ from .config import Config
 log = logging.getLogger(__name__)
 Job = tuple[FetchResult, Any]  # a fetch, and its extractors.Reading (or None)
 BATCH = 64
+CHUNK = 16  # fetches a reader takes at a time (see _Reading)
 POLL_SECONDS = 1.0
 
 
@@ -78,12 +80,37 @@ def _reader_start(writer: int) -> None:
     _die_with(writer)
 
 
-def _read_job(job: tuple[FetchResult, bool]) -> Job:
-    """In a reader process: parse a body that changed (pure CPU, no database)."""
+def _read_jobs(jobs: list[tuple[FetchResult, bool]]) -> list[Any]:
+    """In a reader process: parse the bodies that changed (pure CPU, no database); only readings go back."""
     from .stages import read_fetch
 
-    result, wanted = job
-    return result, read_fetch(_config_for_readers, result) if wanted else None
+    return [read_fetch(_config_for_readers, result) if wanted else None for result, wanted in jobs]
+
+
+class _Reading:
+    """Fetches read by the pool, in crawl order, as (fetch, reading) jobs.
+
+    Fetches go to the readers ``CHUNK`` at a time and only the readings come
+    back (the fetch waits here): with one pool message per page in each
+    direction, the pool's own threads cost the writer a quarter of its CPU
+    (writer CPU / crawl CPU 1.03–1.18 with one page a task, 0.72–0.81 with 16).
+    """
+
+    def __init__(self, readers: Any, incoming: Iterator[tuple[FetchResult, bool]]) -> None:
+        self.sent: collections.deque[FetchResult] = collections.deque()
+        self.ready: collections.deque[Any] = collections.deque()
+        self.readings = readers.imap(_read_jobs, self._chunks(incoming))
+
+    def _chunks(self, incoming: Iterator[tuple[FetchResult, bool]]) -> Iterator[list[tuple[FetchResult, bool]]]:
+        while chunk := list(itertools.islice(incoming, CHUNK)):
+            self.sent.extend(result for result, _ in chunk)  # before the pool sees them: no reading comes first
+            yield chunk
+
+    def next(self, timeout: float) -> Job:
+        """The next (fetch, reading); multiprocessing.TimeoutError while none is ready, StopIteration at the end."""
+        if not self.ready:
+            self.ready.extend(self.readings.next(timeout=timeout))
+        return self.sent.popleft(), self.ready.popleft()
 
 
 def _incoming(jobs: multiprocessing.Queue[Any], parent: int) -> Iterator[tuple[FetchResult, bool]]:
@@ -118,7 +145,7 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
         first = next(incoming, None)
         if first is not None:  # a no-change rerun sends nothing: it starts no readers
             readers = _start_readers()
-            done = _store_all(pipe, readers.imap(_read_job, itertools.chain([first], incoming)), report, parent)
+            done = _store_all(pipe, _Reading(readers, itertools.chain([first], incoming)), report, parent)
         else:
             done = os.getppid() == parent
         if not done:
@@ -146,7 +173,7 @@ def _start_readers() -> Any:
     return multiprocessing.get_context("fork").Pool(READERS, _reader_start, (os.getpid(),))
 
 
-def _store_all(pipe: Any, read: Any, report: WriterReport, parent: int) -> bool:
+def _store_all(pipe: Any, read: _Reading, report: WriterReport, parent: int) -> bool:
     """Store read fetches in batches: a full batch, or whatever arrived when the flow pauses."""
     batch: list[Job] = []
     while True:
