@@ -133,8 +133,9 @@ class BatchStore:
                 rows.append({"source_id": r.source_id, "url": r.url, "role": r.role, "rank": r.rank,
                              "first_seen_at": pipe.started_at, "ok_fetches_since_change": 0})
         if rows:
-            for new in s.execute(insert(Page).returning(Page.id, Page.source_id, Page.url,
-                                                        sort_by_parameter_order=True), rows):
+            page = Page.table().c
+            for new in s.execute(insert(Page.table()).returning(page.id, page.source_id, page.url,
+                                                                  sort_by_parameter_order=True), rows):
                 self.pages.rows[(new.source_id, new.url)] = PageRow(new.id, None, None, None, pipe.started_at)
         for item in items:
             item.page = self.pages.rows[(item.result.source_id, item.result.url)]
@@ -167,7 +168,7 @@ class BatchStore:
             if sha not in have and item.result.body is not None:
                 rows.append(repo.body_row(s, item.result.body, item.previous_sha, self.pipe.clock()))
         if rows:
-            s.execute(insert(Body), rows)
+            s.execute(insert(Body.table()), rows)  # Core, not the ORM bulk path: see Base.table
 
     def _snapshots(self, s: Session, items: list[Stored]) -> None:
         if not items:
@@ -180,7 +181,8 @@ class BatchStore:
                          "etag": r.etag, "last_modified": r.last_modified, "content_type": r.content_type,
                          "body_sha256": page.body_sha256, "fetched_at": r.fetched_at or self.pipe.clock(),
                          "run_id": self.pipe.run_id})
-        ids = s.scalars(insert(Snapshot).returning(Snapshot.id, sort_by_parameter_order=True), rows).all()
+        table = Snapshot.table()
+        ids = s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
         for item, snapshot_id in zip(items, ids):
             item.snapshot_id = snapshot_id
             self.pipe.counts.changed_pages += 1
@@ -214,7 +216,7 @@ class BatchStore:
                  "elapsed_ms": i.result.elapsed_ms, "fetched_at": i.result.fetched_at or self.pipe.clock()}
                 for i in items if i.outcome not in ("unchanged", "not_modified")]
         if rows:
-            s.execute(insert(Fetch), rows)
+            s.execute(insert(Fetch.table()), rows)
 
     # ------------------------------------------------------------------ reading
 

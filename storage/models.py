@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from datetime import timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -35,6 +35,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    @classmethod
+    def table(cls) -> Table:
+        """The Core table, for bulk writes: the ORM's bulk path cost twice the time for the same rows."""
+        return cast(Table, cls.__table__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -336,8 +336,9 @@ def facts_by_key(s: Session, keys: list[str]) -> dict[str, FactKey]:
 
 
 def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactKey]:
-    """Insert fact identities not seen before, all at once; returns them by key."""
-    return {f.key: f for f in s.scalars(insert(FactKey).returning(FactKey, sort_by_parameter_order=True), rows)}
+    """Insert fact identities not seen before, all at once (a Core insert: see Base.table); returns them by key."""
+    s.execute(insert(FactKey.table()), rows)
+    return facts_by_key(s, [row["key"] for row in rows])
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
@@ -355,7 +356,7 @@ def version_row(fact_id: int, source_id: str, value: Any, qualifier: str | None,
 
 def insert_versions(s: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        s.execute(insert(FactVersion), rows)
+        s.execute(insert(FactVersion.table()), rows)
 
 
 @dataclass
@@ -368,7 +369,7 @@ class BulkRows:
 
 def insert_bulk(s: Session, bulk: BulkRows) -> None:
     if bulk.statements:
-        s.execute(insert(Statement), bulk.statements)
+        s.execute(insert(Statement.table()), bulk.statements)
     insert_versions(s, bulk.versions)
 
 
