@@ -39,10 +39,12 @@ class Identity:
     metric: str
     qualifier_key: str
     year: int | None
+    #: the facts table's unique key; asked for tens of thousands of times a run, so made once
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return "|".join((self.region, self.scheme, self.metric, self.qualifier_key, str(self.year or "")))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", "|".join((self.region, self.scheme, self.metric, self.qualifier_key,
+                                                   str(self.year or ""))))
 
     def earlier_years_prefix(self) -> str:
         return "|".join((self.region, self.scheme, self.metric, self.qualifier_key)) + "|"
