@@ -114,6 +114,8 @@ class Op:
 
 def value_of(facts: list[Fact]) -> JSONValue:
     """One key's value: the figure, or the sorted figures when a page states several (two phones)."""
+    if len(facts) == 1 and isinstance(facts[0].value, (int, float, str)):
+        return facts[0].value  # what the JSON round trip below would give back
     values = sorted({json.dumps(f.value, ensure_ascii=False) for f in facts})
     decoded = [json.loads(v) for v in values]
     return decoded[0] if len(decoded) == 1 else decoded
