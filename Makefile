@@ -33,7 +33,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --n 1000 --repeat 5 --skip-growth
+	$(BIN)/python benchmarks/run.py --n 10000 --reuse --profile
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

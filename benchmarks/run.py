@@ -1,7 +1,9 @@
 """Issue 9's benchmark: yibao-watch against urlwatch and a bare Scrapy crawl, on the same generated pages.
 
-    .venv/bin/python benchmarks/run.py                    # N = 1000 and 10000, growth test (make bench)
+    .venv/bin/python benchmarks/run.py                    # N = 1000 and 10000, growth test
     .venv/bin/python benchmarks/run.py --n 1000           # one size
+    .venv/bin/python benchmarks/run.py --n 1000 --repeat 5 --skip-growth   # medians of 5 (make bench does
+    .venv/bin/python benchmarks/run.py --n 10000 --reuse --profile          #  these two, ~25 min)
     .venv/bin/python benchmarks/run.py --quick            # smoke: N = 200, growth 200 sources x 5 runs
     .venv/bin/python benchmarks/run.py --n 1000 --profile # also py-spy one first run and one rerun
 
@@ -110,6 +112,7 @@ class Measure:
     served: dict[str, int] = field(default_factory=dict)
     note: str = ""
     load_before: float = 0.0
+    rep: int = 0  # which repetition (--repeat) measured it
 
     @property
     def cpu(self) -> float:
@@ -333,64 +336,93 @@ def bench_n(n: int, args: argparse.Namespace, log: list[str]) -> dict[str, Any]:
         log.append(line)
         measures.append(m)
 
-    t_start = time.perf_counter()
-    with ServerProcess(n, args.seed) as srv:
-        server_start = time.perf_counter() - t_start
-        base = srv.base
-        # ---------------------------------------------------------------- yibao
-        ydir = out / "yibao"
-        cfg = write_yibao(ydir, site, base)
+    def fresh(sub: str) -> Path:
+        d = out / sub
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        return d
+
+    def yibao_phases(srv: ServerProcess, rep: int) -> None:
+        ydir = fresh("yibao")
+        cfg = write_yibao(ydir, site, srv.base)
         ycmd = [*YIBAO_CMD, "--config", str(cfg)]
+        srv.set_versions({}, reset=True)
         setup = timed("yibao", "db upgrade", ycmd + ["db", "upgrade"], ydir, ydir / "upgrade.log")
-        setup.db_bytes = db_bytes(ydir / "yibao.db")
+        setup.db_bytes, setup.rep = db_bytes(ydir / "yibao.db"), rep
         say(setup)
         for phase, versions in (("first", None), ("no-change", None), ("10%-changed", {i: 1 for i in changed})):
             if versions:
                 srv.set_versions(versions)
             srv.stats(reset=True)
             m = timed("yibao", phase, ycmd + ["run", "-v"], ydir, ydir / f"{phase}.log")
-            m.db_bytes = db_bytes(ydir / "yibao.db")
-            m.served = srv.stats()
+            m.db_bytes, m.served, m.rep = db_bytes(ydir / "yibao.db"), srv.stats(), rep
             m.note = join(m.note, yibao_summary(ydir / f"{phase}.log"))
             say(m)
-        # ---------------------------------------------------------------- urlwatch
-        if not args.skip_urlwatch:
-            udir = out / "urlwatch"
-            write_urlwatch(udir, site, base)
-            env = {**os.environ, "HOME": str(udir / "home")}
-            srv.set_versions({}, reset=True)
-            for phase, versions in (("first", None), ("no-change", None), ("10%-changed", {i: 1 for i in changed})):
-                if versions:
-                    srv.set_versions(versions)
-                srv.stats(reset=True)
-                m = timed("urlwatch", phase, urlwatch_cmd(udir), udir, udir / f"{phase}.log", env)
-                m.db_bytes = db_bytes(udir / "cache.db")
-                m.served = srv.stats()
-                m.note = join(m.note, urlwatch_counts(udir / f"{phase}.log"))
-                say(m)
-        # ---------------------------------------------------------------- bare Scrapy
-        sdir = out / "scrapy"
-        (sdir / "urls.txt").write_text("".join(base + s.path + "\n" for s in site.specs), encoding="utf-8")
+
+    def urlwatch_phases(srv: ServerProcess, rep: int) -> None:
+        udir = fresh("urlwatch")
+        write_urlwatch(udir, site, srv.base)
+        env = {**os.environ, "HOME": str(udir / "home")}
+        srv.set_versions({}, reset=True)
+        for phase, versions in (("first", None), ("no-change", None), ("10%-changed", {i: 1 for i in changed})):
+            if versions:
+                srv.set_versions(versions)
+            srv.stats(reset=True)
+            m = timed("urlwatch", phase, urlwatch_cmd(udir), udir, udir / f"{phase}.log", env)
+            m.db_bytes, m.served, m.rep = db_bytes(udir / "cache.db"), srv.stats(), rep
+            m.note = join(m.note, urlwatch_counts(udir / f"{phase}.log"))
+            say(m)
+
+    def scrapy_phases(srv: ServerProcess, rep: int) -> None:
+        sdir = fresh("scrapy")
+        (sdir / "urls.txt").write_text("".join(srv.base + s.path + "\n" for s in site.specs), encoding="utf-8")
         srv.set_versions({}, reset=True)
         scmd = [str(PY), str(BENCH / "bare_scrapy.py"), "--urls", str(sdir / "urls.txt"), "--concurrency",
                 str(CONCURRENCY), "--per-host", str(PER_HOST)]
         for phase in ("first", "rerun"):
             srv.stats(reset=True)
             m = timed("scrapy", phase, scmd, sdir, sdir / f"{phase}.log")
-            m.served = srv.stats()
+            m.served, m.rep = srv.stats(), rep
             m.note = join(m.note, ((sdir / f"{phase}.log").read_text("utf-8", errors="replace").strip().splitlines()
                                    or [""])[-1])
             say(m)
+
+    t_start = time.perf_counter()
+    with ServerProcess(n, args.seed) as srv:
+        server_start = time.perf_counter() - t_start
+        # the tools take turns within each repetition, so a machine that slows down for a minute
+        # slows every tool's figures, not one tool's
+        for rep in range(args.repeat):
+            yibao_phases(srv, rep)
+            if not args.skip_urlwatch:
+                urlwatch_phases(srv, rep)
+            scrapy_phases(srv, rep)
         srv.set_versions({}, reset=True)
-    extraction = extraction_alone(site, args.extract_pages)
+    extraction = _median_by([extraction_alone(site, args.extract_pages) for _ in range(args.repeat)],
+                            "pages_per_cpu_s")
     line = (f"  N={n:<6} extraction alone: {extraction['pages_per_cpu_s']:.0f} pages/s per core "
             f"({extraction['pages']} pages, {extraction['cpu']:.2f} CPU s, {extraction['facts_per_page']:.1f} facts/page, "
             f"key figure found on {extraction['key_figure_found']:.0%})")
     print(line, flush=True)
     log.append(line)
-    return {"n": n, "server_start_s": server_start, "changed_pages": len(changed),
-            "measures": [asdict(m) | {"cpu": m.cpu, "rss_mib": m.rss_mib} for m in measures],
-            "extraction": extraction}
+    every = [asdict(m) | {"cpu": m.cpu, "rss_mib": m.rss_mib} for m in measures]
+    return {"n": n, "server_start_s": server_start, "changed_pages": len(changed), "repeat": args.repeat,
+            "measures": median_measures(every), "every_measure": every, "extraction": extraction}
+
+
+def _median_by(items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The item with the median value of ``key`` (the lower middle one of an even count): a real run, not a mean."""
+    ranked = sorted(items, key=lambda d: d[key])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def median_measures(every: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per tool and phase, the repetition with the median wall, carrying every repetition's wall."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in every:
+        groups.setdefault((m["tool"], m["phase"]), []).append(m)
+    return [_median_by(g, "wall") | {"walls": [m["wall"] for m in g]} for g in groups.values()]
 
 
 # --------------------------------------------------------------------------- growth
@@ -588,11 +620,12 @@ def phase_table(res: dict[str, Any]) -> list[str]:
 
 
 def served_table(res: dict[str, Any]) -> list[str]:
-    rows = ["| tool | phase | exit | load avg before | server answered (status: count) | what the tool said |",
-            "|---|---|---:|---:|---|---|"]
+    rows = ["| tool | phase | exit | load avg before | walls (s) | server answered (status: count) | "
+            "what the tool said |", "|---|---|---:|---:|---|---|---|"]
     for m in res["measures"]:
         served = ", ".join(f"{k}: {v}" for k, v in sorted(m["served"].items())) or "–"
-        rows.append(f"| {m['tool']} | {m['phase']} | {m['rc']} | {m.get('load_before', 0):.2f} | {served} | "
+        walls = ", ".join(f"{w:.2f}" for w in m.get("walls", [m["wall"]]))
+        rows.append(f"| {m['tool']} | {m['phase']} | {m['rc']} | {m.get('load_before', 0):.2f} | {walls} | {served} | "
                     f"{m['note'] or ''} |")
     return rows
 
@@ -654,7 +687,8 @@ def write_results(path: Path, args: argparse.Namespace, mach: dict[str, str], se
             f"{' (a snapshot, not the live tree)' if v.get('snapshot') else ' (the live tree)'}"
             f"{' — **the code changed while this section ran**' if v.get('code_changed_during') else ''} |"
             for k, v in sorted(sections.items())], "",
-          "(`make bench` runs the full set: N = 1000 and 10000 and the 30-run growth test.) "
+          "(`make bench` runs the full set: N = 1000 five times, N = 10000 once, the 30-run growth test, "
+          "the profile.) "
           "See `benchmarks/run.py`'s docstring for what each figure is.", "",
           "## Machine", "",
           f"- {mach['nproc']} cores: {mach['cpu']}; RAM {mach['ram']}; Linux {mach['kernel']}",
@@ -703,6 +737,10 @@ def write_results(path: Path, args: argparse.Namespace, mach: dict[str, str], se
     for n, res in sorted(results.items()):
         e = res["extraction"]
         md += ["", f"## N = {n}", "", f"{res['changed_pages']} pages changed for the 10%-changed phase.", ""]
+        if res.get("repeat", 1) > 1:
+            md += [f"Each tool ran every phase {res['repeat']} times, the tools taking turns; each figure below is "
+                   "the repetition with the median wall (walls of all repetitions in the last table), and "
+                   "extraction alone the median of as many runs.", ""]
         md += phase_table(res)
         md += ["", f"Extraction alone: **{e['pages_per_cpu_s']:.0f} pages/s per core** ({e['pages']} pages, "
                    f"{e['cpu']:.2f} CPU s; {e['kib_per_page']:.1f} KiB/page, {e['gbk_share']:.0%} GBK; "
@@ -779,6 +817,8 @@ def main() -> None:
     ap.add_argument("--growth-runs", type=int)
     ap.add_argument("--skip-sizes", action="store_true", help="run none of the per-N benchmarks")
     ap.add_argument("--skip-growth", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="run each tool's phases R times, taking turns, and "
+                                                           "report the median (per N)")
     ap.add_argument("--skip-urlwatch", action="store_true")
     ap.add_argument("--profile", action="store_true", help="also record py-spy profiles of yibao runs")
     ap.add_argument("--profile-n", type=int, default=1000)
