@@ -1,6 +1,6 @@
 """Generated edits of real pages: wording and boilerplate edits make no event; figure edits make one.
 
-Pages: the bundled demo site, plus ../shared's seed pages when present. Each
+Pages: the bundled demo site and three holdout pages, plus ../shared's seed pages when present. Each
 edit is applied to a page that was read once (the baseline); the second read
 must produce exactly the events the edit implies — none for 100 wording or
 boilerplate edits, exactly one `changed` with the right old and new values for
@@ -32,6 +32,11 @@ class Sample:
     is_html: bool
 
 
+HOLDOUT = Path(__file__).resolve().parent / "data" / "holdout" / "pages"
+#: a 本地宝 article, a GBK tax-bureau notice and a text capture
+HOLDOUT_SAMPLES = ("bdb_chengdu-flex-2025.html", "gov_kaifeng-tax-resident-2026.html", "bdb_changsha-flex-2025.txt")
+
+
 def samples() -> list[Sample]:
     found = []
     for path in sorted((site_root() / "v1").rglob("*.html")):
@@ -40,6 +45,9 @@ def samples() -> list[Sample]:
             continue
         region = {"wf": "潍坊市", "ly": "洛阳市", "zb": "淄博市"}[path.relative_to(site_root() / "v1").parts[0]]
         found.append(Sample(str(path.relative_to(site_root())), text, region, True))
+    for name in HOLDOUT_SAMPLES:  # in the repo, so a checkout without ../shared still has enough figures
+        path = HOLDOUT / name
+        found.append(Sample(f"holdout/{name}", decode_body(path.read_bytes()).text, None, path.suffix == ".html"))
     seeds = SHARED / "seeds"
     if seeds.is_dir():
         for path in sorted(seeds.glob("*.txt")):
