@@ -76,10 +76,6 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _reader_start(writer: int) -> None:
-    _die_with(writer)
-
-
 def _read_jobs(jobs: list[tuple[FetchResult, bool]]) -> list[Any]:
     """In a reader process: parse the bodies that changed (pure CPU, no database); only readings go back."""
     from .stages import read_fetch
@@ -170,7 +166,7 @@ def _start_readers() -> Any:
     from extractors.extract import warm_up
 
     warm_up()  # before forking, so every reader starts warm
-    return multiprocessing.get_context("fork").Pool(READERS, _reader_start, (os.getpid(),))
+    return multiprocessing.get_context("fork").Pool(READERS, _die_with, (os.getpid(),))
 
 
 def _store_all(pipe: Any, read: _Reading, report: WriterReport, parent: int) -> bool:
