@@ -157,8 +157,11 @@ def _is_furniture(el: etree._Element) -> bool:
     return "display:none" in style or el.get("aria-hidden") == "true" or el.get("hidden") is not None
 
 
-_STRING = etree.XPath("string()")  # an element's text, in C: "".join(el.itertext()) without the Python loop
+_STRING = etree.XPath("string()")
+
+
 def text_of(el: etree._Element) -> str:
+    """``"".join(el.itertext())``, done in C: it is asked for every block of every page, several times."""
     return str(_STRING(el))
 
 
