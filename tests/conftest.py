@@ -6,7 +6,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -82,3 +82,16 @@ def yibao(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -
     """Run the real CLI in a child process, as cron would."""
     return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout, cwd=ROOT)
+
+
+def rows_in(db: Path, model: Any) -> list[Any]:
+    """Every row of a model's table in a SQLite file, by id: what a run left behind."""
+    from sqlalchemy import select
+
+    from storage.db import make_engine, session_factory
+
+    engine = make_engine(f"sqlite:///{db}")
+    with session_factory(engine)() as s:
+        rows = list(s.scalars(select(model).order_by(model.id)))
+    engine.dispose()
+    return rows

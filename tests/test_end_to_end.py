@@ -17,15 +17,11 @@ from pipeline.demo import SECRET_ENV, demo_config, manifest, site_root
 from storage.db import make_engine, session_factory
 from storage.models import ChangeEvent, Delivery
 
-from .conftest import yibao
+from .conftest import rows_in, yibao
 
 
 def _events(db: Path) -> list[ChangeEvent]:
-    engine = make_engine(f"sqlite:///{db}")
-    with session_factory(engine)() as s:
-        rows = list(s.scalars(select(ChangeEvent).order_by(ChangeEvent.id)))
-    engine.dispose()
-    return rows
+    return rows_in(db, ChangeEvent)
 
 
 def _same_qualifier(metric: str, expected: str | None, actual: str | None) -> bool:

@@ -29,7 +29,7 @@ from storage.db import ensure_schema, make_engine, session_factory
 from storage.lock import RunLock
 from storage.models import Fetch, Run
 
-from .conftest import ROOT
+from .conftest import ROOT, rows_in
 
 PAGE = "/wf/shebao/flexible-2025.html"
 CRON = "30 7 * * *"
@@ -72,11 +72,7 @@ def stored_jobs(db_url: str) -> dict[str, float | None]:
 
 
 def fetches(db: Path) -> list[Fetch]:
-    engine = make_engine(f"sqlite:///{db}")
-    with session_factory(engine)() as s:
-        rows = list(s.scalars(select(Fetch).order_by(Fetch.id)))
-    engine.dispose()
-    return rows
+    return rows_in(db, Fetch)
 
 
 def persist_missed_tick(config_path: Path, ago: timedelta) -> None:
