@@ -13,12 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from scrapy import signals
-from scrapy.crawler import CrawlerProcess
-from scrapy.exceptions import CloseSpider
-
 from .model import SOURCE_SETTINGS, CrawlSource, FetchResult, Validators
-from .spider import SourceSpider
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +148,14 @@ def crawl(
     caller can fail the run with nothing half-written: each callback owns its
     own transaction. Runs once per process (Scrapy's reactor cannot restart).
     """
+    # Scrapy and Twisted (a quarter of a second of imports) load here, not with the package: the
+    # pipeline forks its writer before calling this, so the writer starts while the crawl's process imports.
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.exceptions import CloseSpider
+
+    from .spider import SourceSpider
+
     outcome = CrawlOutcome()
     resolved, merged = resolve_sources(sources, settings or polite_settings())
     level = merged.get("LOG_LEVEL", "ERROR")

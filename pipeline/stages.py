@@ -141,7 +141,8 @@ class Pipeline:
             known = {url: Validators(etag, lm) for url, (etag, lm) in repo.validators(s).items()}
             articles = repo.known_articles(s)
             hashes = repo.body_hashes(s)
-        writer = Writer(self.config, self.run_id, self.started_at)
+        stored = {source_id for source_id, _ in hashes}
+        writer = Writer(self.config, self.run_id, self.started_at, eager=any(src.id not in stored for src in sources))
 
         def on_result(result: FetchResult) -> None:
             """In the crawl's process: note the fetch; hand the writer only what it has to write or read."""

@@ -124,8 +124,14 @@ def _incoming(jobs: multiprocessing.Queue[Any], parent: int) -> Iterator[tuple[F
 
 
 def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multiprocessing.Queue[Any],
-                results: Connection, parent: int) -> None:
-    """Read changed pages in a pool of reader processes and store them, in order, in batches."""
+                results: Connection, parent: int, eager: bool = False) -> None:
+    """Read changed pages in a pool of reader processes and store them, in order, in batches.
+
+    ``eager``: some source has never been read, so pages will come — the
+    readers are started (and the grammar compiled) at once, while the crawl's
+    process is still importing Scrapy, not when the first page arrives: that
+    took the first run's readers 0.6 s longer to start.
+    """
     global _config_for_readers
     from .stages import Pipeline  # the stages import this module
 
@@ -138,10 +144,12 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     readers = None
     try:
         incoming = _incoming(jobs, parent)
-        first = next(incoming, None)
-        if first is not None:  # a no-change rerun sends nothing: it starts no readers
+        first = None if eager else next(incoming, None)  # a rerun may find nothing changed: no readers then
+        if first is not None:
+            incoming = itertools.chain([first], incoming)
+        if eager or first is not None:
             readers = _start_readers()
-            done = _store_all(pipe, _Reading(readers, itertools.chain([first], incoming)), report, parent)
+            done = _store_all(pipe, _Reading(readers, incoming), report, parent)
         else:
             done = os.getppid() == parent
         if not done:
@@ -191,13 +199,13 @@ def _store_all(pipe: Any, read: _Reading, report: WriterReport, parent: int) -> 
 class Writer:
     """The parent's handle: feed it fetches, then collect what it did."""
 
-    def __init__(self, config: Config, run_id: int, started_at: datetime) -> None:
+    def __init__(self, config: Config, run_id: int, started_at: datetime, eager: bool = False) -> None:
         ctx = multiprocessing.get_context("fork")
         self.jobs: multiprocessing.Queue[Any] = ctx.Queue(maxsize=4 * BATCH)
         self._receive, send = ctx.Pipe(duplex=False)
         # not a daemon: it starts reader processes of its own; it exits when the crawl's process is gone
         self.process = ctx.Process(target=writer_main, name="yibao-writer", daemon=False,
-                                   args=(config, run_id, started_at, self.jobs, send, os.getpid()))
+                                   args=(config, run_id, started_at, self.jobs, send, os.getpid(), eager))
         self.process.start()
         send.close()
 
