@@ -225,7 +225,8 @@ class BatchStore:
         pages = [i for i in items if i.reading is not None and i.result.role == "page" and i.snapshot_id]
         if not pages:
             return
-        sources = {src.id: src for src in s.scalars(select(Source).where(
+        # Core rows of the three columns read here: the ORM made 1000 Source objects on a first run for nothing
+        sources = {src.id: src for src in s.execute(select(Source.id, Source.baseline_run_id, Source.region).where(
             Source.id.in_(sorted({i.result.source_id for i in pages}))))}
         baseline = [i for i in pages if sources[i.result.source_id].baseline_run_id is None]
         for item in pages:
@@ -236,7 +237,7 @@ class BatchStore:
         if baseline:
             self._baselines(s, baseline, sources)
 
-    def _baselines(self, s: Session, items: list[Stored], sources: dict[str, Source]) -> None:
+    def _baselines(self, s: Session, items: list[Stored], sources: dict[str, Any]) -> None:
         """A source's first reading makes no events: its statements and versions are written at once."""
         pipe = self.pipe
         now = pipe.clock()

@@ -308,15 +308,14 @@ class Pipeline:
         facts_for = self.fact_keys(s, [op for op in ops if op.identity.key not in by_key])
         bulk = repo.BulkRows()
         for op in ops:
-            st, fact = by_key.get(op.identity.key, (None, None))
-            if fact is None:
-                fact = facts_for[op.identity.key]
+            st, held = by_key.get(op.identity.key, (None, None))
+            fact: repo.FactIdentity = held if held is not None else facts_for[op.identity.key]
             self.apply(s, op, fact, st, source.id, snap.url, snap.id, now, cause if ctx.baselined else "baseline",
                         first_seen=page.first_seen_at, bulk=bulk)
         repo.insert_bulk(s, bulk)
         repo.mark_extracted(s, snap.id, EXTRACTOR_VERSION, now)
 
-    def fact_keys(self, s: Session, ops: list[Op]) -> dict[str, FactKey]:
+    def fact_keys(self, s: Session, ops: list[Op]) -> dict[str, repo.FactIdentity]:
         """The identities these ops need that this source never stated: existing ones, then the rest created."""
         keys = sorted({op.identity.key for op in ops})
         found = repo.facts_by_key(s, keys)
@@ -345,7 +344,7 @@ class Pipeline:
             for source in repo.unbaselined_sources_with_reads(s):
                 source.baselined_at, source.baseline_run_id = now, self.run_id
 
-    def apply(self, s: Session, op: Op, fact: FactKey, st: Statement | None, source_id: str, url: str,
+    def apply(self, s: Session, op: Op, fact: repo.FactIdentity, st: Statement | None, source_id: str, url: str,
                snapshot_id: int | None, now: datetime, cause: str, first_seen: datetime | None = None,
                bulk: repo.BulkRows | None = None) -> None:
         """Write one op. New statements and versions go to ``bulk`` when given: one executemany, not N objects."""
@@ -389,7 +388,7 @@ class Pipeline:
             self._event(s, fact, source_id, op.event.kind, op.event.old, op.event.new, qualifier, url, evidence, now,
                         "extractor" if cause == "extractor" else "page", op.event.notify, op.event.suppressed)
 
-    def _event(self, s: Session, fact: FactKey, source_id: str, kind: str, old: Any, new: Any,
+    def _event(self, s: Session, fact: repo.FactIdentity, source_id: str, kind: str, old: Any, new: Any,
                qualifier: str | None, url: str, evidence: str, now: datetime, cause: str, notify: bool,
                suppressed: str | None, uid: str | None = None) -> ChangeEvent:
         event = repo.add_event(s, fact, source_id, kind, old, new, qualifier, url, evidence, now, self.run_id,

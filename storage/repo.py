@@ -12,7 +12,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -328,14 +328,35 @@ def histories(s: Session, source_id: str, fact_ids: list[int], limit: int) -> di
     return out
 
 
-def facts_by_key(s: Session, keys: list[str]) -> dict[str, FactKey]:
-    out: dict[str, FactKey] = {}
+class FactIdentity(Protocol):
+    """What a version, statement or event needs of its fact: a FactKey, or a Core row of the facts table."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def province(self) -> str | None: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def year(self) -> int | None: ...
+    @property
+    def unit(self) -> str: ...
+
+
+def facts_by_key(s: Session, keys: list[str]) -> dict[str, FactIdentity]:
+    """Core rows, not ORM objects: a first run loads 11 identities a page, and an ORM instance costs 10× a row."""
+    out: dict[str, FactIdentity] = {}
+    facts = FactKey.table()
     for chunk in _chunks(keys, 500):
-        out.update({f.key: f for f in s.scalars(select(FactKey).where(FactKey.key.in_(chunk)))})
+        out.update({f.key: f for f in s.execute(select(facts).where(facts.c.key.in_(chunk)))})
     return out
 
 
-def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactKey]:
+def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactIdentity]:
     """Insert fact identities not seen before, all at once (a Core insert: see Base.table); returns them by key."""
     s.execute(insert(FactKey.table()), rows)
     return facts_by_key(s, [row["key"] for row in rows])
@@ -373,7 +394,7 @@ def insert_bulk(s: Session, bulk: BulkRows) -> None:
     insert_versions(s, bulk.versions)
 
 
-def add_event(s: Session, fact: FactKey, source_id: str, kind: str, old: Any, new: Any, qualifier: str | None,
+def add_event(s: Session, fact: FactIdentity, source_id: str, kind: str, old: Any, new: Any, qualifier: str | None,
               url: str, evidence: str, at: datetime, run_id: int | None, cause: str, notify: bool,
               suppressed: str | None, uid: str | None = None) -> ChangeEvent:
     event = ChangeEvent(
