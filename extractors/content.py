@@ -157,6 +157,9 @@ def _is_furniture(el: etree._Element) -> bool:
     return "display:none" in style or el.get("aria-hidden") == "true" or el.get("hidden") is not None
 
 
+# Only these can be furniture (see _is_furniture); lxml finds them in C, instead of a Python test of every element.
+_MAYBE_FURNITURE = etree.XPath("descendant::*[@class or @id or @style or @aria-hidden or @hidden or "
+                               + " or ".join(f"self::{t}" for t in FURNITURE_TAGS) + "]")
 _STRING = etree.XPath("string()")
 
 
@@ -540,8 +543,9 @@ def html_document(text: str, url: str | None = None, need_publisher: bool = True
         # article in an oddly named column.
         body = root.find("body")
         total = _prose_weight(body if body is not None else root) or 1
-        for el in [e for e in root.iter() if isinstance(e.tag, str) and e.tag not in ("html", "body")]:
-            if _attached(el, root) and _is_furniture(el) and _prose_weight(el) < 0.6 * total:
+        for el in _MAYBE_FURNITURE(root):
+            if el.tag not in ("html", "body") and _is_furniture(el) and _attached(el, root) \
+                    and _prose_weight(el) < 0.6 * total:
                 _remove(el)
         main = _guessed_main(root)
     if profile:
@@ -549,7 +553,7 @@ def html_document(text: str, url: str | None = None, need_publisher: bool = True
             for el in sel(main):
                 _remove(el)
     drop_teasers(main)
-    for el in [e for e in main.iter() if isinstance(e.tag, str) and e is not main and _is_furniture(e)]:
+    for el in [e for e in _MAYBE_FURNITURE(main) if _is_furniture(e)]:
         if _attached(el, main):
             _remove(el)
     blocks = html_blocks(main)

@@ -9,6 +9,7 @@ look like a footer are skipped as a second guard.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator
 
 import phonenumbers
@@ -33,6 +34,15 @@ LIST_JOIN = re.compile(r"^\s*(?:[、,，/或和及;；]|\s)\s*$")
 VERB_ONLY = re.compile(r"^(?:请|可|也可|或|并)?(?:拨打|致电|联系|咨询|电话|拨)$")
 
 
+@lru_cache(maxsize=4096)
+def _possible_cn(digits: str) -> bool:
+    """phonenumbers' check of area code + number (a page names the same few numbers again and again)."""
+    try:
+        return bool(phonenumbers.is_possible_number(phonenumbers.parse(digits, "CN")))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def phone_value(m: re.Match[str]) -> str | None:
     """Digits of a phone as the page gives it: 0536-7909603, 7909603, 16653658032, 12393."""
     if m.group("area"):
@@ -40,12 +50,7 @@ def phone_value(m: re.Match[str]) -> str | None:
         local = m.group("local")
         if local.startswith(("12", "96")):
             return f"{area}-{local}"  # a service number behind a city's area code: 0543-12393
-        try:
-            if not phonenumbers.is_possible_number(phonenumbers.parse(area + local, "CN")):
-                return None
-        except phonenumbers.NumberParseException:
-            return None
-        return f"{area}-{local}"
+        return f"{area}-{local}" if _possible_cn(area + local) else None
     for name in ("mobile", "service", "bare"):
         if m.group(name):
             return re.sub(r"[\s]", "", m.group(name))
