@@ -341,8 +341,7 @@ class Pipeline:
         """
         now = self.clock()
         with transaction(self.factory) as s:
-            for source in repo.unbaselined_sources_with_reads(s):
-                source.baselined_at, source.baseline_run_id = now, self.run_id
+            repo.baseline_sources_with_reads(s, now, self.run_id)
 
     def apply(self, s: Session, op: Op, fact: repo.FactIdentity, st: Statement | None, source_id: str, url: str,
                snapshot_id: int | None, now: datetime, cause: str, first_seen: datetime | None = None,
@@ -436,10 +435,20 @@ class Pipeline:
         with transaction(self.factory) as s:
             rows = repo.health_rows(s, [src.id for src in sources])
             quiet_ok: list[dict[str, Any]] = []
+            first_ok: list[dict[str, Any]] = []  # new sources that answered: inserted in bulk, no ORM objects
             for src in sources:
-                row = rows[src.id]
                 fetched_at, elapsed = self.quiet_fetches.get(src.id, (now, None))
-                if self.source_ok.get(src.id, False):
+                ok = self.source_ok.get(src.id, False)
+                row = rows.get(src.id)
+                if row is None and ok:
+                    first_ok.append({"source_id": src.id, "consecutive_failures": 0, "broken": False,
+                                     "last_ok_at": now, "last_status": "ok", "last_error": None,
+                                     "last_run_id": self.run_id, "last_fetched_at": fetched_at,
+                                     "last_elapsed_ms": elapsed})
+                    continue
+                if row is None:
+                    row = repo.new_health(s, src.id)
+                if ok:
                     if not row.broken and row.consecutive_failures == 0 and row.last_status == "ok":
                         quiet_ok.append({"sid": src.id, "at": fetched_at, "ms": elapsed, "run": self.run_id})
                         continue
@@ -459,6 +468,7 @@ class Pipeline:
                     self._health_notice(s, src, "broken", row.consecutive_failures, row.last_error, now)
             s.flush()
             repo.touch_health(s, quiet_ok)
+            repo.insert_health(s, first_ok)
 
     def _health_notice(self, s: Session, src: SourceConfig, state: str, failures: int, error: str | None,
                        now: datetime) -> None:

@@ -208,10 +208,16 @@ def pending_snapshots(s: Session, extractor_version: int) -> list[tuple[int, int
     return [(sid, ver) for sid, ver in rows]
 
 
-def unbaselined_sources_with_reads(s: Session) -> list[Source]:
-    """Sources not yet baselined of which at least one snapshot has been read."""
+def baseline_sources_with_reads(s: Session, now: datetime, run_id: int) -> None:
+    """Baseline every source not yet baselined of which at least one snapshot has been read.
+
+    One UPDATE, not an ORM object per source: a first run of 1000 sources
+    spent 0.08 s here, at the end of the run, where nothing else overlaps it.
+    """
     read = select(Snapshot.source_id).where(Snapshot.extractor_version.is_not(None))
-    return list(s.scalars(select(Source).where(Source.baseline_run_id.is_(None), Source.id.in_(read))))
+    sources = Source.table()
+    s.execute(update(sources).where(sources.c.baseline_run_id.is_(None), sources.c.id.in_(read))
+              .values(baselined_at=now, baseline_run_id=run_id))
 
 
 def mark_extracted_many(s: Session, snapshot_ids: list[int], version: int, now: datetime) -> None:
@@ -449,15 +455,23 @@ def events_by_id(s: Session, ids: Iterable[int]) -> dict[int, ChangeEvent]:
 
 
 def health_rows(s: Session, source_ids: list[str]) -> dict[str, SourceHealth]:
-    """Every source's health row, created where missing; one query per 500 sources."""
+    """The health rows these sources have (a new source has none yet); one query per 500 sources."""
     rows: dict[str, SourceHealth] = {}
     for chunk in _chunks(source_ids, 500):
         rows.update({h.source_id: h for h in s.scalars(select(SourceHealth).where(SourceHealth.source_id.in_(chunk)))})
-    for sid in source_ids:
-        if sid not in rows:
-            rows[sid] = SourceHealth(source_id=sid, consecutive_failures=0, broken=False)
-            s.add(rows[sid])
     return rows
+
+
+def new_health(s: Session, source_id: str) -> SourceHealth:
+    row = SourceHealth(source_id=source_id, consecutive_failures=0, broken=False)
+    s.add(row)
+    return row
+
+
+def insert_health(s: Session, rows: list[dict[str, Any]]) -> None:
+    """New sources' first health rows in one executemany (a first run has one per source)."""
+    if rows:
+        s.execute(insert(SourceHealth.table()), rows)
 
 
 def touch_health(s: Session, rows: list[dict[str, Any]]) -> None:
