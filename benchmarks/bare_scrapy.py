@@ -4,7 +4,7 @@
 
 Same crawl settings as the benchmark's yibao config (robots.txt obeyed,
 no delay, no AutoThrottle, no cookies, no redirects followed, 16 requests in
-flight, 16 per host). No conditional requests: every run fetches every page in
+flight, 16 per host, no telnet console, no RemoteControl server). No conditional requests: every run fetches every page in
 full. Prints one line, ``pages=N parsed=N errors=N``.
 """
 from __future__ import annotations
@@ -57,6 +57,7 @@ def main() -> None:
         "COOKIES_ENABLED": False,
         "REDIRECT_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "ERROR",
         "USER_AGENT": "bare-scrapy-bench",
     })

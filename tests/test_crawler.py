@@ -222,11 +222,12 @@ def sources(site: Site) -> list[dict[str, Any]]:
     ]
 
 
-def run_crawl(job: dict[str, Any], timeout: float = 60) -> tuple[list[dict[str, Any]], dict[str, Any], float]:
+def run_crawl(job: dict[str, Any], timeout: float = 60, env: dict[str, str] | None = None
+              ) -> tuple[list[dict[str, Any]], dict[str, Any], float]:
     """One crawl in a child process: (fetch rows, final stats line, seconds)."""
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "crawler"], input=json.dumps(job), capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          timeout=timeout, cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
@@ -257,11 +258,12 @@ def memory_of(rows: list[dict[str, Any]]) -> tuple[dict[str, dict[str, str | Non
 
 
 @pytest.fixture(scope="module")
-def crawls() -> Iterator[dict[str, Any]]:
+def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     site = Site()
     build_site(site)
     job = {"sources": sources(site), "settings": TEST_SETTINGS, "contact": CONTACT, "bodies": True}
-    first, first_stats, first_s = run_crawl(job)
+    state = tmp_path_factory.mktemp("xdg-state")  # where Scrapy's RemoteControl would write its job file
+    first, first_stats, first_s = run_crawl(job, env={"XDG_STATE_HOME": str(state)})
     first_log, first_hits = list(site.log), Counter(site.hits)
     first_max_inflight = site.max_inflight
     validators, known = memory_of(first)
@@ -273,7 +275,7 @@ def crawls() -> Iterator[dict[str, Any]]:
     rerun_sources = [s for s in sources(site) if s["id"] in RERUN]
     second, second_stats, second_s = run_crawl({**job, "sources": rerun_sources, "validators": validators,
                                                 "known_urls": known, "bodies": False})
-    yield {"site": site, "first": first, "first_stats": first_stats, "first_s": first_s, "first_log": first_log,
+    yield {"site": site, "state": state, "first": first, "first_stats": first_stats, "first_s": first_s, "first_log": first_log,
            "first_hits": first_hits, "first_max_inflight": first_max_inflight, "validators": validators,
            "known": known, "second": second, "second_stats": second_stats, "second_s": second_s,
            "second_log": list(site.log), "second_hits": Counter(site.hits)}
@@ -294,6 +296,14 @@ def test_polite_defaults():
     assert s["REDIRECT_ENABLED"] is False and s["METAREFRESH_ENABLED"] is False, "redirects go through the spider"
     assert s["USER_AGENT"].startswith("yibao-watch/") and CONTACT in s["USER_AGENT"]
     assert agent_string("bot/1", "mailto:a@b.c") == "bot/1 (+mailto:a@b.c)"
+
+
+def test_a_crawl_opens_no_remote_control_server(crawls):
+    """Scrapy ≥ 2.19 starts, by default, an HTTP server that runs Python code sent to it, and writes its
+    port and token to the user's state directory: a cron job on a shared server must not."""
+    written = [str(p.relative_to(crawls["state"])) for p in crawls["state"].rglob("*")]
+    assert written == [], f"the crawl wrote {written}"
+    assert polite_settings().get("REMOTE_CONTROL_ENABLED") is False
 
 
 def test_per_source_switches_resolve_to_crawl_settings():
