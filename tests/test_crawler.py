@@ -295,6 +295,7 @@ def test_polite_defaults():
     assert s["DOWNLOAD_TIMEOUT"] == 30 and s["RETRY_TIMES"] == 2 and {500, 502, 503, 504} <= set(s["RETRY_HTTP_CODES"])
     assert s["REDIRECT_ENABLED"] is False and s["METAREFRESH_ENABLED"] is False, "redirects go through the spider"
     assert s["USER_AGENT"].startswith("yibao-watch/") and CONTACT in s["USER_AGENT"]
+    assert s["WARN_ON_GENERATOR_RETURN_VALUE"] is False, "Scrapy would re-parse the callback's source per request"
     assert agent_string("bot/1", "mailto:a@b.c") == "bot/1 (+mailto:a@b.c)"
 
 
