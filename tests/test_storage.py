@@ -11,7 +11,7 @@ from pipeline.demo import SECRET_ENV, demo_config, manifest
 from storage import repo
 from storage.db import current_revision, ensure_schema, head_revision, make_engine, session_factory, transaction
 from storage.lock import LockHeld, RunLock
-from storage.models import Body, ChangeEvent, Delivery, Snapshot
+from storage.models import Body, ChangeEvent, Delivery, Snapshot, Source
 
 from .conftest import yibao
 
@@ -49,6 +49,28 @@ def test_same_body_is_stored_once_and_makes_no_new_snapshot(engine):
         page = repo.get_page(s, "src", "http://x/p.html")
         assert page is not None and page.etag == '"a"'
         assert repo.body_bytes(s, page.body_sha256 or "") == b"<p>v2</p>"
+
+
+def test_sync_sources_inserts_the_new_updates_the_changed_and_keeps_the_rest(engine):
+    factory = session_factory(engine)
+    later = datetime(2026, 2, 1, tzinfo=timezone.utc)
+
+    def wanted(*rows: tuple[str, str, str | None]) -> list[dict[str, str | None]]:
+        return [{"id": i, "url": url, "kind": "page", "region": region, "province": None} for i, url, region in rows]
+
+    with transaction(factory) as s:
+        repo.sync_sources(s, wanted(("a", "http://x/a", "潍坊市"), ("b", "http://x/b", None)), NOW)
+        repo.start_run(s, NOW)
+    with transaction(factory) as s:
+        repo.baseline_sources_with_reads(s, NOW, 1)  # nothing read yet: nobody is baselined
+        repo.sync_sources(s, wanted(("a", "http://x/a", "潍坊市"), ("b", "http://x/b2", "临沂市"),
+                                    ("c", "http://x/c", None)), later)
+    with transaction(factory) as s:
+        rows = {r.id: r for r in s.scalars(select(Source))}
+    assert sorted(rows) == ["a", "b", "c"]
+    assert (rows["b"].url, rows["b"].region) == ("http://x/b2", "临沂市")
+    assert rows["a"].created_at == rows["b"].created_at == NOW and rows["c"].created_at == later
+    assert all(r.baseline_run_id is None for r in rows.values())
 
 
 def test_a_failed_transaction_leaves_no_event_and_no_outbox_row(engine):
