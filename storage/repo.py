@@ -508,11 +508,3 @@ def touch_health(s: Session, rows: list[dict[str, Any]]) -> None:
         return
     s.execute(update(SourceHealth), [{"source_id": r["sid"], "last_fetched_at": r["at"], "last_elapsed_ms": r["ms"],
                                       "last_run_id": r["run"], "last_ok_at": r["at"]} for r in rows])
-
-
-def health(s: Session, source_id: str) -> SourceHealth:
-    row = s.get(SourceHealth, source_id)
-    if row is None:
-        row = SourceHealth(source_id=source_id, consecutive_failures=0, broken=False)
-        s.add(row)
-    return row
