@@ -323,6 +323,26 @@ def test_per_source_switches_resolve_to_crawl_settings():
         resolve_sources([CrawlSource("x", "http://x/", settings={"timeout": 1})], base)
 
 
+
+def test_components_of_switched_off_features_are_not_even_loaded():
+    """Scrapy imports a component before it asks whether it is on: aiohttp for RemoteControl, tldextract for
+    cookies. Off features lose their components; a feature on, or not mentioned, keeps Scrapy's default."""
+    from scrapy.settings import default_settings
+
+    from crawler.runner import without_unused_components
+
+    out = without_unused_components({"REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
+                                     "COOKIES_ENABLED": True}, default_settings)
+    extensions = out["EXTENSIONS_BASE"]
+    assert not any(k.endswith(("RemoteControl", "TelnetConsole")) for k in extensions)
+    assert set(default_settings.EXTENSIONS_BASE) - set(extensions) == {
+        "scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"}
+    assert "DOWNLOADER_MIDDLEWARES_BASE" not in out, "cookies on, the HTTP cache not mentioned: Scrapy's list"
+    off = without_unused_components({"COOKIES_ENABLED": False}, default_settings)["DOWNLOADER_MIDDLEWARES_BASE"]
+    assert set(default_settings.DOWNLOADER_MIDDLEWARES_BASE) - set(off) == {
+        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"}
+
+
 # ---------------------------------------------------------------------------------------------- first crawl
 
 
