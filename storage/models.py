@@ -87,10 +87,10 @@ class Source(Base):
 class Body(Base):
     __tablename__ = "bodies"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed page bytes
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # a Zstandard frame (zlib in rows written before 2026-12)
     size: Mapped[int] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(TS)
-    # A page's next version is compressed with its previous one as the zlib dictionary: a
+    # A page's next version is compressed with its previous one as the dictionary: a
     # changed figure costs a few hundred bytes, not the whole page again. Chains stay short.
     base_sha256: Mapped[str | None] = mapped_column(String(64))
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

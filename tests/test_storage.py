@@ -108,3 +108,23 @@ def test_pipeline_runs_on_this_database(db_url, tmp_path, demo_site, receiver):
     assert done.returncode == 0, done.stderr
     assert "changed" in done.stdout
     assert len(receiver.posts) == 1 and receiver.posts[0]["body"]["changes"]
+
+
+def test_bodies_written_as_zlib_before_zstandard_still_read_back(engine):
+    """A database from before the switch holds zlib streams, whole and against a base: both still read."""
+    import zlib
+
+    page_v1, page_v2 = "<p>缴费基数下限4416元</p>".encode() * 50, "<p>缴费基数下限4588元</p>".encode() * 50
+    deflater = zlib.compressobj(6, zdict=page_v1[-32768:])
+    old_delta = deflater.compress(page_v2) + deflater.flush()
+    factory = session_factory(engine)
+    with transaction(factory) as s:
+        s.add(Body(sha256="v1", data=zlib.compress(page_v1, 6), size=len(page_v1), stored_at=NOW, depth=0))
+        s.add(Body(sha256="v2", data=old_delta, size=len(page_v2), stored_at=NOW, base_sha256="v1", depth=1))
+    with transaction(factory) as s:
+        assert repo.body_bytes(s, "v1") == page_v1 and repo.body_bytes(s, "v2") == page_v2
+        row = repo.body_row(s, page_v1 + b"<p>new</p>", "v2", NOW)  # a new version against an old zlib body
+        assert row["data"][:4] == b"\x28\xb5\x2f\xfd" and row["base_sha256"] == "v2" and row["depth"] == 2
+        s.add(Body(**row))
+    with transaction(factory) as s:
+        assert repo.body_bytes(s, row["sha256"]) == page_v1 + b"<p>new</p>"

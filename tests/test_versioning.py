@@ -281,7 +281,7 @@ def test_new_extractor_rereads_stored_pages_without_fetching(world, notify):
 
 
 def test_a_changed_page_costs_its_difference_not_its_size(world):
-    """Version 2 of a page is stored against version 1 as the zlib dictionary, and reads back exactly."""
+    """Version 2 of a page is stored against version 1 as the dictionary, and reads back exactly."""
     from storage import repo
     from storage.models import Body
 
@@ -295,5 +295,6 @@ def test_a_changed_page_costs_its_difference_not_its_size(world):
         whole, delta = bodies
         assert delta.base_sha256 == whole.sha256
         assert len(delta.data) < len(whole.data) / 4
+        assert whole.data[:4] == delta.data[:4] == b"\x28\xb5\x2f\xfd", "Zstandard frames"
         assert repo.body_bytes(s, delta.sha256) == flex(base_max=22080).encode("utf-8")
         assert repo.body_bytes(s, whole.sha256) == first.encode("utf-8")
