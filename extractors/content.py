@@ -174,8 +174,17 @@ def _text_len(el: etree._Element) -> int:
     return len("".join(text_of(el).split()))
 
 
-def _link_len(el: etree._Element) -> int:
-    return sum(len(squash(text_of(a))) for a in el.iter("a"))
+def _link_len(el: etree._Element, measured: dict[etree._Element, int] | None = None) -> int:
+    """Characters of link text; ``measured`` keeps each link's length across calls on nested elements."""
+    if measured is None:
+        return sum(len(squash(text_of(a))) for a in el.iter("a"))
+    total = 0
+    for a in el.iter("a"):
+        n = measured.get(a)
+        if n is None:
+            n = measured[a] = len(squash(text_of(a)))
+        total += n
+    return total
 
 
 def _is_teaser_heading(text: str) -> bool:
@@ -436,20 +445,10 @@ def _score_candidates(body: etree._Element) -> etree._Element:
         return body
     # link density only for the few best: computing it for every container is quadratic
     top = sorted(scores, key=lambda e: scores[e], reverse=True)[:6]
-    link_lengths: dict[etree._Element, int] = {}  # the best are often nested: each link measured once
-
-    def link_len(el: etree._Element) -> int:
-        total = 0
-        for a in el.iter("a"):
-            n = link_lengths.get(a)
-            if n is None:
-                n = link_lengths[a] = len(squash(text_of(a)))
-            total += n
-        return total
-
+    measured: dict[etree._Element, int] = {}  # the best are often nested: each link measured once
     for el in top:
         total = _text_len(el) or 1
-        scores[el] *= 1 - min(link_len(el) / total, 0.9)
+        scores[el] *= 1 - min(_link_len(el, measured) / total, 0.9)
     return max(top, key=lambda e: scores[e])
 
 
