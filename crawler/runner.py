@@ -167,6 +167,14 @@ class CrawlOutcome:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def preload() -> None:
+    """Import what :func:`crawl` needs (Scrapy, Twisted, the spider): a forked child does it ahead of its job."""
+    import scrapy.crawler  # noqa: F401
+    import scrapy.settings.default_settings  # noqa: F401
+
+    from . import spider  # noqa: F401
+
+
 def crawl(
     sources: list[CrawlSource],
     validators: Mapping[str, Validators],

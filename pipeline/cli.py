@@ -5,14 +5,17 @@ import json
 import logging
 import os
 import sys
-import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import Config, ConfigError, config_path, load_config
-from .run import EXIT_RUN_FAILED, RunFailed, run_once
+
+if TYPE_CHECKING:
+    from crawler.child import CrawlChild
+
+    from .run import RunReport
 
 log = logging.getLogger("yibao")
 
@@ -66,22 +69,12 @@ def run(ctx: click.Context, sources: tuple[str, ...], due: bool, verbose: int) -
     Example:
       yibao --config yibao.toml run --source weifang-bendibao-flexible -v
     """
-    config = _config(ctx)
-    verbose += ctx.find_root().obj.get("verbose", 0)
-    due_filter = None
-    if due:
-        from .schedule import due_sources
+    from crawler.child import CrawlChild
 
-        due_filter = due_sources(config)
-    try:
-        report = run_once(config, list(sources) or None, due=due_filter)
-    except (RunFailed, ConfigError) as exc:
-        click.echo(f"yibao run: {exc}", err=True)
-        sys.exit(EXIT_RUN_FAILED)
-    except Exception as exc:  # noqa: BLE001 - one line for cron, the traceback under -vv
-        log.debug("run failed", exc_info=True)
-        click.echo(f"yibao run: failed: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_RUN_FAILED)
+    verbose += ctx.find_root().obj.get("verbose", 0)
+    # forked before the storage is imported: Scrapy loads in the child while this process opens the database
+    with CrawlChild() as crawl_child:
+        report = _run(ctx, sources, due, crawl_child)
     counts = report.counts
     if verbose:
         click.echo(report.summary_line())
@@ -92,9 +85,32 @@ def run(ctx: click.Context, sources: tuple[str, ...], due: bool, verbose: int) -
     sys.exit(report.exit_code)
 
 
+def _run(ctx: click.Context, sources: tuple[str, ...], due: bool, crawl_child: CrawlChild) -> RunReport:
+    """run_once, with a run's failure as one line on stderr and exit status 2."""
+    from .run import EXIT_RUN_FAILED, RunFailed, run_once
+
+    config = _config(ctx)
+    try:
+        due_filter = None
+        if due:
+            from .schedule import due_sources
+
+            due_filter = due_sources(config)
+        return run_once(config, list(sources) or None, due=due_filter, crawl_child=crawl_child)
+    except (RunFailed, ConfigError) as exc:
+        click.echo(f"yibao run: {exc}", err=True)
+        sys.exit(EXIT_RUN_FAILED)
+    except Exception as exc:  # noqa: BLE001 - one line for cron, the traceback under -vv
+        log.debug("run failed", exc_info=True)
+        click.echo(f"yibao run: failed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_RUN_FAILED)
+
+
 def _read_input(item: str) -> tuple[bytes, str | None, str | None]:
     """Bytes, URL and Content-Type of a path or an http(s) URL."""
     if item.startswith(("http://", "https://")):
+        import urllib.request
+
         req = urllib.request.Request(item, headers={"User-Agent": "yibao-watch/0.1 (extract)"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.read(), item, resp.headers.get("Content-Type")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from storage import repo
 from storage.db import checkpoint, ensure_schema, make_engine, session_factory, transaction
@@ -15,6 +15,9 @@ from storage.lock import LockHeld, RunLock
 
 from .config import Config, SourceConfig
 from .stages import Pipeline, RunCounts, utcnow
+
+if TYPE_CHECKING:
+    from crawler.child import CrawlChild
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,10 @@ def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]
 
 
 def run_once(config: Config, only: list[str] | None = None,
-             due: Callable[[list[SourceConfig]], list[SourceConfig]] | None = None) -> RunReport:
+             due: Callable[[list[SourceConfig]], list[SourceConfig]] | None = None,
+             crawl_child: CrawlChild | None = None) -> RunReport:
+    """One run; ``crawl_child``: a crawl process the caller forked before importing the storage (see
+    crawler.child), so Scrapy was loading meanwhile."""
     sources = select_sources(config, only)
     if due is not None:
         sources = due(sources)
@@ -63,7 +69,7 @@ def run_once(config: Config, only: list[str] | None = None,
         ensure_schema(engine, config.database.auto_upgrade)
         with RunLock(engine):
             try:
-                return _run_locked(config, sources, engine)
+                return _run_locked(config, sources, engine, crawl_child)
             finally:
                 checkpoint(engine)
     except LockHeld as exc:
@@ -72,7 +78,8 @@ def run_once(config: Config, only: list[str] | None = None,
         engine.dispose()
 
 
-def _run_locked(config: Config, sources: list[SourceConfig], engine: object) -> RunReport:
+def _run_locked(config: Config, sources: list[SourceConfig], engine: object,
+                crawl_child: CrawlChild | None) -> RunReport:
     factory = session_factory(engine)  # type: ignore[arg-type]
     with transaction(factory) as s:
         run_id = repo.start_run(s, utcnow()).id
@@ -81,7 +88,7 @@ def _run_locked(config: Config, sources: list[SourceConfig], engine: object) -> 
     try:
         pipe.sync_sources(sources)
         if sources:
-            pipe.crawl(sources)
+            pipe.crawl(sources, crawl_child)
         pipe.after_crawl(sources)
         status = "partial" if pipe.counts.failed_sources else "ok"
     finally:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import Change, DeliveryFailed, HealthNotice, Notice, make_channel
-from crawler import CrawlSource, FetchResult, Validators, crawl, polite_settings
+from crawler import CrawlSource, FetchResult, Validators, polite_settings
+from crawler.child import CrawlChild
 from extractors import EXTRACTOR_VERSION, Fact
 from storage import repo
 from storage.db import transaction
@@ -136,7 +137,9 @@ class Pipeline:
 
     # ------------------------------------------------------------------ crawl
 
-    def crawl(self, sources: list[SourceConfig]) -> None:
+    def crawl(self, sources: list[SourceConfig], child: CrawlChild | None = None) -> None:
+        """Fetch the sources in ``child`` (a crawl process forked early, see crawler.child; else one now)."""
+        child = child or CrawlChild()
         with transaction(self.factory) as s:
             known = {url: Validators(etag, lm) for url, (etag, lm) in repo.validators(s).items()}
             articles = repo.known_articles(s)
@@ -154,9 +157,9 @@ class Pipeline:
             writer.put((result, changed))
 
         try:
-            with progress("crawl") as self.progress:
-                outcome = crawl([crawl_source(src) for src in sources], known, on_result,
-                                scrapy_settings(self.config), known_urls=articles)
+            with child, progress("crawl") as self.progress:
+                outcome = child.crawl([crawl_source(src) for src in sources], known, on_result,
+                                      scrapy_settings(self.config), known_urls=articles)
             if outcome.callback_error is not None:
                 raise outcome.callback_error
             report = writer.finish()

@@ -20,13 +20,13 @@ import multiprocessing
 import os
 import queue
 import signal
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, Iterator
 
 from crawler import FetchResult
+from crawler.child import die_with, name_process
 
 from storage.db import make_engine, session_factory
 
@@ -54,26 +54,6 @@ class WriterReport:
 
 READERS = max(1, os.cpu_count() or 1)
 _config_for_readers: Config | None = None
-
-
-def _die_with(parent: int) -> None:
-    """Be killed when ``parent`` dies, not a poll later: a forked child shares the run lock.
-
-    The run lock (``flock``, or PostgreSQL's session on an inherited socket) is
-    held until every process sharing it is gone, so a child that outlived a
-    SIGKILLed run by a second would make the next run find the lock taken.
-    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere the children notice by polling.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _read_jobs(jobs: list[tuple[FetchResult, bool]]) -> list[Any]:
@@ -135,7 +115,11 @@ def writer_main(config: Config, run_id: int, started_at: datetime, jobs: multipr
     global _config_for_readers
     from .stages import Pipeline  # the stages import this module
 
-    _die_with(parent)
+    die_with(parent)
+    name_process("yibao-writer")
+    # a Ctrl-C reaches the whole process group: the run's process stops the crawl, and this one still stores
+    # what was fetched (its readers inherit this)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _config_for_readers = config
     engine = make_engine(config.database.url)
     pipe = Pipeline(config, session_factory(engine), run_id)
@@ -174,7 +158,12 @@ def _start_readers() -> Any:
     from extractors.extract import warm_up
 
     warm_up()  # before forking, so every reader starts warm
-    return multiprocessing.get_context("fork").Pool(READERS, _die_with, (os.getpid(),))
+    return multiprocessing.get_context("fork").Pool(READERS, _reader_started, (os.getpid(),))
+
+
+def _reader_started(writer: int) -> None:
+    die_with(writer)
+    name_process("yibao-reader")
 
 
 def _store_all(pipe: Any, read: _Reading, report: WriterReport, parent: int) -> bool:
