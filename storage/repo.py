@@ -407,9 +407,12 @@ def facts_by_key(s: Session, keys: list[str]) -> dict[str, FactIdentity]:
 
 
 def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactIdentity]:
-    """Insert fact identities not seen before, all at once (a Core insert: see Base.table); returns them by key."""
-    s.execute(insert(FactKey.table()), rows)
-    return facts_by_key(s, [row["key"] for row in rows])
+    """Insert fact identities not seen before, all at once (a Core insert: see Base.table); returns them by key.
+
+    RETURNING hands back the new rows (SQLite ≥ 3.35, PostgreSQL), instead of selecting them again by key.
+    """
+    facts = FactKey.table()
+    return {f.key: f for f in s.execute(insert(facts).returning(*facts.c, sort_by_parameter_order=True), rows)}
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
