@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from datetime import timezone
-from typing import Any, cast
+from typing import Any, Callable, cast
 
 from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
                         UniqueConstraint)
@@ -52,6 +52,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(timezone.utc)
         return value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """The type's processor, remembering its last value: a batch writes the run's one ``now`` into
+        tens of thousands of rows, and SQLite's string formatting of it was a tenth of the writer's CPU."""
+        inner = super().bind_processor(dialect)
+        if inner is None:
+            return None
+        last: list[tuple[Any, Any]] = [(object(), None)]
+
+        def process(value: Any) -> Any:
+            seen, out = last[0]  # one tuple, read and replaced whole: safe across threads
+            if value is seen:
+                return out
+            out = inner(value)
+            last[0] = (value, out)
+            return out
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
