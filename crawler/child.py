@@ -16,6 +16,7 @@ second one forces it, as Scrapy does). It dies with its parent
 """
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -93,6 +94,7 @@ def _serve(conn: Connection, parent: int) -> None:
     from .runner import crawl, preload
 
     preload()
+    gc.freeze()  # Scrapy's modules live as long as the process: no full collection needs to walk them
     try:
         job = conn.recv()
     except EOFError:  # the run ended before it crawled (nothing due, the lock taken, a bad config)

@@ -14,6 +14,7 @@ fetched and stored again by the next run — and much cheaper in commits.
 from __future__ import annotations
 
 import collections
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -158,6 +159,9 @@ def _start_readers() -> Any:
     from extractors.extract import warm_up
 
     warm_up()  # before forking, so every reader starts warm
+    # what exists now lives as long as the run: out of the collector's sight, full collections neither walk it
+    # (37 ms each in a reader) nor touch its pages, which the readers then share instead of copying
+    gc.freeze()
     return multiprocessing.get_context("fork").Pool(READERS, _reader_started, (os.getpid(),))
 
 
