@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .config import Config, ConfigError, config_path, load_config
 
 if TYPE_CHECKING:
     from crawler.child import CrawlChild
+
+    from .config import Config
 
     from .run import RunReport
 
@@ -21,6 +22,10 @@ log = logging.getLogger("yibao")
 
 
 def _config(ctx: click.Context) -> Config:
+    """The config, loaded once; imported here, not with the module: `yibao run` forks its crawl process
+    first, and the sooner it forks, the sooner Scrapy is loaded (see crawler.child)."""
+    from .config import ConfigError, config_path, load_config
+
     obj = ctx.find_root().obj
     if "config" not in obj:
         try:
@@ -87,6 +92,7 @@ def run(ctx: click.Context, sources: tuple[str, ...], due: bool, verbose: int) -
 
 def _run(ctx: click.Context, sources: tuple[str, ...], due: bool, crawl_child: CrawlChild) -> RunReport:
     """run_once, with a run's failure as one line on stderr and exit status 2."""
+    from .config import ConfigError
     from .run import EXIT_RUN_FAILED, RunFailed, run_once
 
     config = _config(ctx)
