@@ -432,12 +432,13 @@ def _score_candidates(body: etree._Element) -> etree._Element:
         return layout[table]
 
     for el in body.iter("p", "pre", "li", "div", "span", "section", "font", "table", "td"):
-        if el.tag == "table" and layout_table(el):
+        tag = el.tag  # a new str on each access: read once
+        if tag == "table" and layout_table(el):
             continue  # its cells are weighed like any container
-        if el.tag == "td" and not (el.text or "").strip() and len(el) == 0:
+        if tag == "td" and not (el.text or "").strip() and len(el) == 0:
             continue
-        if el.tag in ("p", "pre", "li", "table", "td"):
-            if has_tables and el.tag != "table" and _inside_table(el) and not _in_layout_table(el, layout_table):
+        if tag in ("p", "pre", "li", "table", "td"):
+            if has_tables and tag != "table" and _inside_table(el) and not _in_layout_table(el, layout_table):
                 continue  # a data table is weighed once, as a whole
             own = text_of(el)
         else:
@@ -445,7 +446,7 @@ def _score_candidates(body: etree._Element) -> etree._Element:
         length = len("".join(own.split()))
         if length < 10:
             continue
-        links = sum(len(text_of(a)) for a in el.iter("a")) if el.tag not in ("div", "table") else 0
+        links = sum(len(text_of(a)) for a in el.iter("a")) if tag not in ("div", "table") else 0
         weight = length + 8 * len(_CLAUSE_MARKS.findall(own)) - 2 * links
         if weight <= 0:
             continue
@@ -559,20 +560,32 @@ def _mark_heading(block: Block) -> Block:
     return block
 
 
+# looks_like_heading's patterns, compiled once: it reads every block of every page (35 calls a page)
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
+_CHINESE_ORDINAL = re.compile(r"^[一二三四五六七八九十]+、")
+_ONLY_DATE_CHARS = re.compile(r"[\d\s年月日:：\-./]+")
+_STAMP = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:发布|更新|成文|印发)(?:时间|日期)|浏览次数|来源[:：]")
+_SECTION_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|"
+                             r"第[一二三四五六七八九十\d]+[章节条部分])")
+_FULL_STOP = re.compile(r"[。；;]")
+_ANY_PUNCTUATION = re.compile(r"[，。；,;!?！？]")
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def looks_like_heading(line: str) -> bool:
     """Short numbered or unpunctuated lines head a section: 四、咨询电话 / 缴费时间 / （三）职工大额医疗互助。"""
-    numbered = re.match(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）])", line)
-    if numbered and line.endswith("。") and len(line) <= 24 and line.count("。") == 1 and not re.search(r"\d", line):
+    numbered = _NUMBERED.match(line)
+    if numbered and line.endswith("。") and len(line) <= 24 and line.count("。") == 1 and not _ANY_DIGIT.search(line):
         line = line[:-1]
-    if len(line) > 30 or _SENTENCE_END.search(line) and not re.match(r"^[一二三四五六七八九十]+、", line):
+    if len(line) > 30 or _SENTENCE_END.search(line) and not _CHINESE_ORDINAL.match(line):
         return False
-    if not _CJK.search(line) or re.fullmatch(r"[\d\s年月日:：\-./]+", line):
+    if not _CJK.search(line) or _ONLY_DATE_CHARS.fullmatch(line):
         return False
-    if re.search(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:发布|更新|成文|印发)(?:时间|日期)|浏览次数|来源[:：]", line):
+    if _STAMP.search(line):
         return False  # 发布时间：2025-01-20 is a stamp, not a section, and its year is not the figures' year
-    if re.match(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十\d]+[章节条部分])", line):
-        return len(line) <= 30 and not re.search(r"[。；;]", line)
-    return len(line) <= 20 and not re.search(r"[，。；,;!?！？]", line)
+    if _SECTION_NUMBER.match(line):
+        return len(line) <= 30 and not _FULL_STOP.search(line)
+    return len(line) <= 20 and not _ANY_PUNCTUATION.search(line)
 
 
 def html_document(text: str, url: str | None = None, need_publisher: bool = True) -> Document:
