@@ -195,3 +195,112 @@ def test_second_run_exits_while_one_runs_and_a_killed_run_frees_the_lock(backend
     finally:
         if first.poll() is None:
             first.kill()
+
+
+# --------------------------------------------------------------------------- signals mid-crawl
+
+
+def _tree(pid: int) -> dict[int, str]:
+    """pid → process name (/proc/PID/comm) of a process's descendants, now."""
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                kids = [int(k) for k in Path(f"/proc/{parent}/task/{task}/children").read_text().split()]
+            except OSError:
+                continue
+            for kid in kids:
+                try:
+                    found[kid] = Path(f"/proc/{kid}/comm").read_text().strip()
+                except OSError:
+                    continue
+                todo.append(kid)
+    return found
+
+
+def _alive(pids: dict[int, str]) -> dict[int, str]:
+    """The ones still running under the same name (a pid may have been reused since)."""
+    out = {}
+    for pid, name in pids.items():
+        try:
+            status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if Path(f"/proc/{pid}/comm").read_text().strip() == name and status != "Z":
+                out[pid] = name
+        except OSError:
+            pass
+    return out
+
+
+def _run_until_crawling(config: Path, site) -> tuple[subprocess.Popen[str], dict[int, str]]:
+    """`yibao run` against a slow site, returned once it waits on its first page, with its processes."""
+    import threading
+
+    reached = threading.Event()
+
+    def slow(handler) -> bool:
+        reached.set()
+        time.sleep(1.5)
+        return False
+
+    site.routes.append(slow)
+    run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config", str(config), "run"], env=ENV,
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    assert reached.wait(60), "the run reached the site"
+    time.sleep(0.3)
+    return run, _tree(run.pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM to the run", "SIGINT to its process group (Ctrl-C)"])
+def test_a_signal_mid_crawl_stops_the_crawl_and_the_run_still_finishes(how, tmp_path, demo_site, receiver):
+    """The crawl stops gracefully; what was fetched is stored, the run is recorded as finished, nothing is left."""
+    config, url = _setup(tmp_path, demo_site, receiver)
+    run, processes = _run_until_crawling(config, demo_site)
+    try:
+        assert "yibao-crawl" in processes.values() and "yibao-writer" in processes.values(), processes
+        if how.startswith("SIGTERM"):
+            run.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(run.pid, signal.SIGINT)
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode in (0, 1), err
+    assert "Traceback" not in err and "failed" not in err.lower(), err
+    engine = make_engine(url)
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        statuses = [row[0] for row in conn.execute(text("SELECT status FROM runs"))]
+    engine.dispose()
+    assert statuses and statuses[-1] in ("ok", "partial"), statuses
+    time.sleep(0.5)
+    assert _alive(processes) == {}, "the run's processes ended with it"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_run_leaves_no_crawl_writer_or_reader_behind(tmp_path, demo_site, receiver):
+    """SIGKILL of the run's process alone (not its group): its children die with it, not a poll later."""
+    config, _ = _setup(tmp_path, demo_site, receiver)
+    run, processes = _run_until_crawling(config, demo_site)
+    try:
+        assert {"yibao-crawl", "yibao-writer"} <= set(processes.values()), processes
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 1.0
+        while _alive(processes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _alive(processes) == {}, "orphaned processes of a killed run"
+    finally:
+        if run.poll() is None:
+            run.kill()
+        for pid in _alive(processes):
+            os.kill(pid, signal.SIGKILL)
