@@ -839,7 +839,8 @@ def write_results(path: Path, args: argparse.Namespace, mach: dict[str, str], se
           "machine; compare ratios of rows measured at similar loads, and rerun (`--n 1000 --reuse`) when in doubt.",
           ""]
     if startup:
-        md += [f"- For scale: `yibao --help` (imports only) takes {startup.wall:.2f} s wall, {startup.cpu:.2f} s CPU, "
+        md += [f"- For scale: `yibao --help` (the command line alone: the pipeline's modules load when a command "
+               f"needs them) takes {startup.wall:.2f} s wall, {startup.cpu:.2f} s CPU, "
                f"{startup.rss_mib:.0f} MiB.", ""]
     md += ["## Targets (issue 9)", "", "| target | measured | result |", "|---|---|---|"]
     md += [f"| {a} | {b} | **{c}** |" for a, b, c in tg]
