@@ -86,6 +86,13 @@ class _Done:
     outcome: CrawlOutcome
 
 
+@dataclass
+class _Failed:
+    """crawl() raised in the child (a setting Scrapy rejects, a bug): the parent raises the same error."""
+
+    error: BaseException
+
+
 def _serve(conn: Connection, parent: int) -> None:
     """The child: import Scrapy now, crawl when the job comes, send each fetch back."""
     die_with(parent)
@@ -99,10 +106,21 @@ def _serve(conn: Connection, parent: int) -> None:
         job = conn.recv()
     except EOFError:  # the run ended before it crawled (nothing due, the lock taken, a bad config)
         return
-    outcome = crawl(job.sources, job.validators, conn.send, job.settings, job.known_urls)
+    try:
+        outcome = crawl(job.sources, job.validators, conn.send, job.settings, job.known_urls)
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which fails the run with it
+        _send_failure(conn, exc)
+        return
     if outcome.callback_error is not None:  # the parent is gone or stopped listening: nobody to tell
         return
     conn.send(_Done(replace(outcome, callback_error=None)))
+
+
+def _send_failure(conn: Connection, exc: Exception) -> None:
+    try:
+        conn.send(_Failed(exc))
+    except Exception:  # noqa: BLE001 - an exception that does not pickle goes as its text
+        conn.send(_Failed(RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 class CrawlChild:
@@ -156,6 +174,9 @@ class CrawlChild:
             if isinstance(message, _Done):
                 self.process.join(timeout=30)
                 return message.outcome
+            if isinstance(message, _Failed):
+                self.process.join(timeout=30)
+                raise message.error
             try:
                 on_result(message)
                 results += 1

@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-
 if TYPE_CHECKING:
     from crawler.child import CrawlChild
 
     from .config import Config
-
     from .run import RunReport
 
 log = logging.getLogger("yibao")

@@ -139,7 +139,6 @@ class Pipeline:
 
     def crawl(self, sources: list[SourceConfig], child: CrawlChild | None = None) -> None:
         """Fetch the sources in ``child`` (a crawl process forked early, see crawler.child; else one now)."""
-        child = child or CrawlChild()
         with transaction(self.factory) as s:
             known = {url: Validators(etag, lm) for url, (etag, lm) in repo.validators(s).items()}
             articles = repo.known_articles(s)
@@ -148,7 +147,7 @@ class Pipeline:
         writer = Writer(self.config, self.run_id, self.started_at, eager=any(src.id not in stored for src in sources))
 
         def on_result(result: FetchResult) -> None:
-            """In the crawl's process: note the fetch; hand the writer only what it has to write or read."""
+            """Each fetch the crawl process sends: note it; hand the writer only what it has to write or read."""
             self.note_fetch(result)
             key = (result.source_id, result.url)
             changed = result.body is not None and repo.body_hash(result.body) != hashes.get(key)
@@ -156,6 +155,7 @@ class Pipeline:
                 return
             writer.put((result, changed))
 
+        child = child or CrawlChild()
         try:
             with child, progress("crawl") as self.progress:
                 outcome = child.crawl([crawl_source(src) for src in sources], known, on_result,

@@ -1,10 +1,11 @@
 """The writer: a child process that stores and reads fetched pages while the crawl goes on.
 
 Scrapy's reactor and the extractor are both CPU-bound Python; in one process
-they take turns, and a run costs crawl + extraction + database. The crawler
-hands each :class:`~crawler.FetchResult` to this process instead, which
-stores it and extracts a changed page at once, so the two overlap on two
-cores and the pipeline's own work hides behind the crawl.
+they take turns, and a run costs crawl + extraction + database. The run's
+process (which receives each :class:`~crawler.FetchResult` from the crawl
+process, see crawler.child) hands the new ones to this process instead,
+which stores them and has its readers extract a changed page at once, so the
+crawl, the extraction and the store overlap on the cores.
 
 Writes are grouped: every fetch waiting in the queue (up to ``BATCH``) is
 stored in one transaction. That is as safe as one transaction per page — a
@@ -184,7 +185,7 @@ def _store_all(pipe: Any, read: _Reading, report: WriterReport, parent: int) -> 
         except StopIteration:
             if batch:
                 report.blocked.update(pipe.store_batch(batch))
-            return os.getppid() == parent  # False: the crawl's process is gone, nobody to report to
+            return os.getppid() == parent  # False: the run's process is gone, nobody to report to
         report.blocked.update(pipe.store_batch(batch))  # only once their batch committed
         batch = []
 
@@ -196,7 +197,7 @@ class Writer:
         ctx = multiprocessing.get_context("fork")
         self.jobs: multiprocessing.Queue[Any] = ctx.Queue(maxsize=4 * BATCH)
         self._receive, send = ctx.Pipe(duplex=False)
-        # not a daemon: it starts reader processes of its own; it exits when the crawl's process is gone
+        # not a daemon: it starts reader processes of its own; it exits when the run's process is gone
         self.process = ctx.Process(target=writer_main, name="yibao-writer", daemon=False,
                                    args=(config, run_id, started_at, self.jobs, send, os.getpid(), eager))
         self.process.start()

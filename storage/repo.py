@@ -412,7 +412,7 @@ def new_fact_keys(s: Session, rows: list[dict[str, Any]]) -> dict[str, FactIdent
     RETURNING hands back the new rows (SQLite ≥ 3.35, PostgreSQL), instead of selecting them again by key.
     """
     facts = FactKey.table()
-    return {f.key: f for f in s.execute(insert(facts).returning(*facts.c, sort_by_parameter_order=True), rows)}
+    return {f.key: f for f in s.execute(insert(facts).returning(*facts.c), rows)}
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

@@ -324,6 +324,19 @@ def test_per_source_switches_resolve_to_crawl_settings():
 
 
 
+def test_a_crawl_process_that_fails_hands_its_error_to_the_run():
+    """crawl() raising in the forked crawl process (here: a setting it rejects) raises the same error here,
+    with its message, not "the crawl process stopped"."""
+    from crawler.child import CrawlChild
+
+    got: list[object] = []
+    with CrawlChild() as child:
+        with pytest.raises(ValueError, match="unknown crawl setting timeout; valid: obey_robots"):
+            child.crawl([CrawlSource("x", "http://127.0.0.1:9/", settings={"timeout": 1})], {}, got.append)
+        assert not child.process.is_alive()
+    assert got == []
+
+
 def test_components_of_switched_off_features_are_not_even_loaded():
     """Scrapy imports a component before it asks whether it is on: aiohttp for RemoteControl, tldextract for
     cookies. Off features lose their components; a feature on, or not mentioned, keeps Scrapy's default."""
