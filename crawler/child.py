@@ -98,6 +98,8 @@ def _serve(conn: Connection, parent: int) -> None:
     die_with(parent)
     name_process("yibao-crawl")
     os.setpgid(0, 0)
+    if hasattr(signal, "SIGTTOU"):  # a background group writing to a terminal with `stty tostop` is stopped
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
     from .runner import crawl, preload
 
     preload()
